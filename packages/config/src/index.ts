@@ -1,1 +1,6 @@
-export {};
+export { ACTIVATION_FUNCTIONS, type ActivationFunction } from './activation.js';
+export { ConfigError, type ConfigErrorDetails } from './config-error.js';
+export { MAX_POSITIONS } from './config-schema.js';
+export { ImageGPTConfig } from './imagegpt-config.js';
+export { type ModelHead, parameterCount } from './parameter-count.js';
+export type { ImageGPTPresetName } from './presets.js';
