@@ -3,5 +3,9 @@ import { workspaceAliases } from '../../tooling/scripts/vitest-aliases.js';
 
 export default defineProject({
   resolve: { alias: workspaceAliases },
-  test: { name: '@imagegpt/processor', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], testTimeout: 60_000 },
+  test: {
+    name: '@imagegpt/processor',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 60_000,
+  },
 });

@@ -1,1 +1,17 @@
-export {};
+export { parseClusters } from './clusters.js';
+export { decodeTokens } from './decode-tokens.js';
+export type { ImageErrorDetails } from './image-error.js';
+export { ImageError } from './image-error.js';
+export type { DecodeOptions, PreprocessResult } from './image-processor.js';
+export { ImageGPTImageProcessor } from './image-processor.js';
+export type { LearnPaletteOptions, Palette } from './learn-palette.js';
+export { learnPalette, PALETTE_DEFAULTS } from './learn-palette.js';
+export { denormalizeValue, normalize } from './normalize.js';
+export { paletteToPreprocessorConfig } from './palette-config.js';
+export type { ProcessorConfigErrorDetails } from './processor-config-error.js';
+export { ProcessorConfigError } from './processor-config-error.js';
+export { quantize } from './quantize.js';
+export type { RawImage } from './raw-image.js';
+export { assertRawImage } from './raw-image.js';
+export { resizeBilinear } from './resize-bilinear.js';
+export { toRGB } from './to-rgb.js';

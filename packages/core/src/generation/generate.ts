@@ -1,0 +1,191 @@
+import type { Decoder } from '../model/index.js';
+import { type AbortSignalLike, createAbortError } from './abort-error.js';
+import { GenerationError } from './generation-error.js';
+import { applyWarpers, validateWarperOptions } from './logits-warpers.js';
+import { createRng, type Rng, randomSeed } from './rng.js';
+import { argmaxRows, sampleRows } from './sampling.js';
+import { softmaxRows } from './softmax.js';
+import type { GenerateOptions, GenerateResult, GenerationConfigLike, GenerativeModel } from './types.js';
+
+interface Plan {
+  readonly sequences: number[][];
+  readonly maxLength: number;
+  readonly rngs: readonly Rng[];
+}
+
+function checkInteger(field: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`;
+    throw new GenerationError(field, `expected an integer ${range}, got ${value}`);
+  }
+}
+
+function checkConfig(config: GenerationConfigLike): void {
+  checkInteger('config.vocabSize', config.vocabSize, 2);
+  checkInteger('config.nPositions', config.nPositions, 1);
+}
+
+function checkPrompt(prompt: readonly (readonly number[])[], config: GenerationConfigLike): number {
+  const sos = config.vocabSize - 1;
+  if (prompt.length === 0) throw new GenerationError('prompt', 'expected at least one row');
+  const length = (prompt[0] as readonly number[]).length;
+  prompt.forEach((row, r) => {
+    if (row.length !== length) {
+      throw new GenerationError(
+        `prompt[${r}]`,
+        `all rows must have the same length (row 0 has ${length} tokens, row ${r} has ${row.length}); left padding is not supported`,
+      );
+    }
+    if (row.length === 0 || row[0] !== sos) {
+      throw new GenerationError(
+        `prompt[${r}][0]`,
+        `every row must start with the SOS token ${sos}, got ${row[0]}`,
+      );
+    }
+    for (let i = 1; i < row.length; i++) {
+      const id = row[i] as number;
+      if (id === sos) {
+        throw new GenerationError(`prompt[${r}][${i}]`, `SOS (${sos}) may only appear at position 0`);
+      }
+      if (!Number.isInteger(id) || id < 0 || id > sos - 1) {
+        throw new GenerationError(`prompt[${r}][${i}]`, `expected a pixel id in [0, ${sos - 1}], got ${id}`);
+      }
+    }
+  });
+  const fullLength = config.nPositions + 1;
+  if (length > fullLength) {
+    throw new GenerationError(
+      'prompt',
+      `rows have ${length} tokens but an image holds at most ${fullLength} (SOS + ${config.nPositions} pixels)`,
+    );
+  }
+  return length;
+}
+
+/** Validates everything and builds the initial state, so that nothing runs on bad input. */
+function plan(config: GenerationConfigLike, options: GenerateOptions): Plan {
+  checkConfig(config);
+  const sos = config.vocabSize - 1;
+  const fullLength = config.nPositions + 1;
+  const maxLength = options.maxLength ?? fullLength;
+  checkInteger('maxLength', maxLength, 1, fullLength);
+  const numReturnSequences = options.numReturnSequences ?? 1;
+  checkInteger('numReturnSequences', numReturnSequences, 1);
+  if (numReturnSequences > 1 && options.doSample !== true) {
+    throw new GenerationError(
+      'numReturnSequences',
+      'must be 1 for greedy decoding (set doSample: true), as in HF',
+    );
+  }
+  if (options.batchSize !== undefined) checkInteger('batchSize', options.batchSize, 1);
+  const prompt = options.prompt ?? Array.from({ length: options.batchSize ?? 1 }, () => [sos]);
+  if (options.batchSize !== undefined && options.batchSize !== prompt.length) {
+    throw new GenerationError(
+      'batchSize',
+      `is ${options.batchSize} but the prompt has ${prompt.length} rows`,
+    );
+  }
+  const promptLength = checkPrompt(prompt, config);
+  if (promptLength > maxLength) {
+    throw new GenerationError(
+      'prompt',
+      `rows have ${promptLength} tokens, longer than maxLength ${maxLength}`,
+    );
+  }
+  if (options.onRow !== undefined) checkInteger('config.imageSide', config.imageSide, 1);
+  const sequences = prompt.flatMap((row) => Array.from({ length: numReturnSequences }, () => [...row]));
+  let rngs: Rng[] = [];
+  if (options.doSample === true) {
+    validateWarperOptions(options);
+    const seed = options.seed ?? randomSeed();
+    rngs = sequences.map((_, b) => createRng(seed, b));
+  }
+  return { sequences, maxLength, rngs };
+}
+
+function throwIfAborted(signal: AbortSignalLike | undefined): void {
+  if (signal?.aborted === true) throw createAbortError();
+}
+
+/**
+ * Generates images token by token with a KV-cached decoder, like HF's `generate` for ImageGPT:
+ * greedy by default, or sampling with `doSample` (Temperature → TopK → TopP, then a seeded inverse-CDF
+ * draw per row, see `sampleIndex` and `createRng`; row `b` uses stream `b` of the seed).
+ *
+ * All options are validated before the decoder is created. The first decoder call receives the whole
+ * prompt, every later call the newest token of each row; the last generated token is never fed back.
+ * The decoder is always disposed, also on error or abort.
+ *
+ * @example
+ * const { sequences } = await generate(runner, { doSample: true, topK: 40, seed: 7, batchSize: 4 });
+ * // sequences: 4 rows of nPositions + 1 ids, SOS first
+ */
+export async function generate(
+  model: GenerativeModel,
+  options: GenerateOptions = {},
+): Promise<GenerateResult> {
+  const state = plan(model.config, options);
+  throwIfAborted(options.signal);
+  const scores: Float32Array[] = [];
+  if ((state.sequences[0] as number[]).length < state.maxLength) {
+    const decoder = model.createDecoder(state.sequences.length);
+    try {
+      await decode(decoder, model.config, state, options, scores);
+    } catch (error) {
+      try {
+        decoder.dispose();
+      } catch {
+        // The generation error says more than a failure to clean up after it.
+      }
+      throw error;
+    }
+    decoder.dispose();
+  }
+  return options.outputScores === true
+    ? { sequences: state.sequences, scores }
+    : { sequences: state.sequences };
+}
+
+/** The token loop: the whole prompt first, then each row's newest token; the last token is never fed. */
+async function decode(
+  decoder: Decoder,
+  config: GenerationConfigLike,
+  { sequences, maxLength, rngs }: Plan,
+  options: GenerateOptions,
+  scores: Float32Array[],
+): Promise<void> {
+  const { signal, onToken, onRow, outputScores = false } = options;
+  const batch = sequences.length;
+  const columns = config.vocabSize - 1;
+  const promptLength = (sequences[0] as number[]).length;
+  if (decoder.batchSize !== batch) {
+    throw new GenerationError(
+      'decoder',
+      `createDecoder(${batch}) returned a decoder of batch size ${decoder.batchSize}`,
+    );
+  }
+  let feed: readonly (readonly number[])[] = sequences;
+  for (let step = 0; promptLength + step < maxLength; step++) {
+    throwIfAborted(signal);
+    const logits = await decoder.next(feed);
+    throwIfAborted(signal);
+    if (logits.length !== batch * columns) {
+      throw new GenerationError(
+        'decoder',
+        `next() returned ${logits.length} logits, expected ${batch} × ${columns}`,
+      );
+    }
+    if (outputScores) scores.push(Float32Array.from(logits));
+    const tokens =
+      rngs.length > 0
+        ? sampleRows(softmaxRows(applyWarpers(logits, batch, options), batch), batch, rngs)
+        : argmaxRows(logits, batch);
+    for (let b = 0; b < batch; b++) (sequences[b] as number[]).push(tokens[b] as number);
+    const position = promptLength + step;
+    onToken?.({ step, position, tokens, sequences });
+    if (onRow !== undefined && position % config.imageSide === 0) {
+      onRow({ row: position / config.imageSide - 1, pixels: sequences.map((s) => s.slice(1)) });
+    }
+    feed = tokens.map((token) => [token]);
+  }
+}

@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ImageGPTImageProcessor } from './image-processor.js';
+import { ProcessorConfigError } from './processor-config-error.js';
+import { loadPng, readMeta, requireGoldenDir } from './test-utils/golden.js';
+import { readSafetensors } from './test-utils/safetensors.js';
+
+const dir = requireGoldenDir();
+const meta = readMeta();
+const io = readSafetensors(join(dir, 'io.safetensors'));
+
+function tensor(name: string) {
+  const t = io.get(name);
+  if (t === undefined) throw new Error(`io.safetensors has no tensor ${name}`);
+  return t;
+}
+
+describe('ImageGPTImageProcessor against the golden image-processor case', () => {
+  for (const proc of meta.processors) {
+    const prefix = proc.dir === '.' ? '' : `${proc.dir}_`;
+    const configFile = join(dir, proc.dir, 'preprocessor_config.json');
+    const processor = ImageGPTImageProcessor.parse(readFileSync(configFile, 'utf8'), configFile);
+
+    it(`${proc.dir}: reads ${proc.processor.clusters} clusters and size ${proc.processor.size.width}x${proc.processor.size.height}`, () => {
+      expect(processor.numClusters).toBe(proc.processor.clusters);
+      expect(processor.size).toEqual(proc.processor.size);
+    });
+
+    proc.images.forEach((img, row) => {
+      it(`${proc.dir}: ${img.file} (${img.mode}) gives HF's resized bytes, pixels and ids exactly`, async () => {
+        const image = await loadPng(img.file);
+        expect([image.width, image.height]).toEqual(img.size_wh);
+        const { resized, pixels, ids } = processor.preprocess(image, img.file);
+        const hw = proc.processor.size.height * proc.processor.size.width;
+
+        const goldenResized = tensor(`${prefix}resized_uint8`).data as BigInt64Array;
+        const expectedBytes = Array.from(goldenResized.subarray(row * hw * 3, (row + 1) * hw * 3), Number);
+        expect(Array.from(resized.data)).toEqual(expectedBytes);
+
+        const goldenPixels = tensor(`${prefix}pixels`).data as Float32Array;
+        const expectedPixels = goldenPixels.subarray(row * hw * 3, (row + 1) * hw * 3);
+        // Bit-exact: compare the float32 bit patterns, not values within a tolerance.
+        expect(Array.from(new Uint32Array(pixels.buffer))).toEqual(
+          Array.from(new Uint32Array(expectedPixels.slice().buffer)),
+        );
+
+        const goldenIds = tensor(`${prefix}input_ids`).data as BigInt64Array;
+        expect(Array.from(ids)).toEqual(Array.from(goldenIds.subarray(row * hw, (row + 1) * hw), Number));
+        expect(processor.encode(image)[0]).toEqual(ids);
+      });
+    });
+  }
+});
+
+describe('ImageGPTImageProcessor config handling', () => {
+  const text = readFileSync(join(dir, 'preprocessor_config.json'), 'utf8');
+
+  it('toJSON round-trips the golden preprocessor_config.json exactly', () => {
+    const json = JSON.parse(text) as Record<string, unknown>;
+    expect(ImageGPTImageProcessor.parse(text).toJSON()).toEqual(json);
+  });
+
+  it('keeps unknown keys and accepts an int or [h, w] size', () => {
+    const p = ImageGPTImageProcessor.fromJSON({ clusters: [[0, 0, 0]], size: 4, custom: { a: 1 } });
+    expect(p.size).toEqual({ height: 4, width: 4 });
+    expect(p.toJSON().custom).toEqual({ a: 1 });
+    expect(ImageGPTImageProcessor.fromJSON({ clusters: [[0, 0, 0]], size: [3, 5] }).size).toEqual({
+      height: 3,
+      width: 5,
+    });
+  });
+
+  it('takes HF defaults for missing keys', () => {
+    const p = ImageGPTImageProcessor.fromJSON({ clusters: [0, 0, 0, 1, 1, 1] });
+    expect(p.size).toEqual({ height: 256, width: 256 });
+    expect([p.doResize, p.doNormalize, p.doColorQuantize, p.resample, p.numClusters]).toEqual([
+      true,
+      true,
+      true,
+      2,
+      2,
+    ]);
+  });
+
+  it('names the field and value of a bad config', () => {
+    const bad = (json: unknown) => {
+      try {
+        ImageGPTImageProcessor.fromJSON(json, 'p.json');
+      } catch (e) {
+        expect(e).toBeInstanceOf(ProcessorConfigError);
+        return e as ProcessorConfigError;
+      }
+      throw new Error('expected a ProcessorConfigError');
+    };
+    expect(bad({ clusters: [[0, 0, 0]], resample: 3 })).toMatchObject({
+      field: 'resample',
+      value: 3,
+      file: 'p.json',
+    });
+    expect(
+      bad({
+        clusters: [
+          [0, 0, 0],
+          [0, 1],
+        ],
+      }),
+    ).toMatchObject({ field: 'clusters[1]' });
+    expect(
+      bad({
+        clusters: [
+          [0, 0, 0],
+          [0, 1, 'x'],
+        ],
+      }),
+    ).toMatchObject({ field: 'clusters[1][2]', value: 'x' });
+    expect(bad({ clusters: [0, 0, 0, 1] })).toMatchObject({ field: 'clusters' });
+    expect(bad({ clusters: [[0, 0, 0]], size: { shortest_edge: 8 } })).toMatchObject({ field: 'size' });
+    expect(bad({ clusters: [[0, 0, 0]], size: { height: 0, width: 4 } })).toMatchObject({
+      field: 'size.height',
+      value: 0,
+    });
+    expect(bad({ clusters: [[0, 0, 0]], do_resize: 'yes' })).toMatchObject({ field: 'do_resize' });
+    expect(bad({ size: 8 })).toMatchObject({ field: 'clusters' });
+    expect(bad({ clusters: [[0, 0, 0]], resample: 3 }).message).toContain('"resample" is 3');
+    expect(() => ImageGPTImageProcessor.parse('{', 'p.json')).toThrow(/p\.json.*not valid JSON/);
+  });
+
+  it('decode paints each id with its cluster colour and rejects out-of-range ids', () => {
+    const p = ImageGPTImageProcessor.fromJSON({
+      clusters: [
+        [-1, -1, -1],
+        [1, 0, -0.5],
+      ],
+      size: { height: 1, width: 2 },
+    });
+    expect(Array.from(p.decode([1, 0]).data)).toEqual([255, 128, 64, 0, 0, 0]);
+    expect(() => p.decode([0, 2])).toThrow(/token 1 is 2.*SOS/);
+    expect(p.decode([0, 0, 0, 0]).width).toBe(2);
+    expect(p.decode([0, 0, 0], { width: 3 }).height).toBe(1);
+  });
+});
