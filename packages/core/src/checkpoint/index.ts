@@ -1,0 +1,12 @@
+export { Checkpoint, type WeightTensor } from './checkpoint.js';
+export { DTYPE_SIZES, type WeightDType } from './dtype.js';
+export { CheckpointError, type CheckpointErrorInfo } from './errors.js';
+export { type FileSource, type LoadCheckpointOptions, type LoadProgress, loadCheckpoint } from './load.js';
+export { type ReadPytorchBinOptions, readPytorchBin } from './pytorch-zip.js';
+export {
+  type ReadCheckpointOptions,
+  readSafetensors,
+  type SafetensorsInput,
+  writeSafetensors,
+} from './safetensors.js';
+export { type ExpectedWeight, type ValidateWeightsOptions, validateWeights } from './validate.js';
