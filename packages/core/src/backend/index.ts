@@ -1,0 +1,8 @@
+export type {
+  BackendSession,
+  BackendSessionOptions,
+  HostTensor,
+  HostTensorType,
+  ImageGPTBackend,
+  ModelArtifact,
+} from './backend.js';

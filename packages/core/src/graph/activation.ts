@@ -1,0 +1,47 @@
+import type { ActivationFunction } from '@imagegpt/config';
+import type { GraphBuilder } from './graph-builder.js';
+
+// sqrt(2/π) as HF's NewGELU writes it (math.sqrt(2.0 / math.pi)), and FastGELU's rounded literal.
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const FAST_GELU_COEFF = 0.7978845608;
+
+/**
+ * Emits HF's `ACT2FN[name](x)` with standard ONNX ops, in HF's order of operations so float32
+ * results round the same way.
+ */
+export function activation(g: GraphBuilder, name: ActivationFunction, x: string): string {
+  const c = (v: number) => g.floatConstant(v);
+  switch (name) {
+    case 'quick_gelu': // x * sigmoid(1.702 x)
+      return g.op('Mul', [x, g.op('Sigmoid', [g.op('Mul', [x, c(1.702)])])]);
+    case 'gelu': // 0.5 x (1 + erf(x / sqrt 2)), torch's exact GELU
+      return g.op('Mul', [
+        g.op('Mul', [x, c(0.5)]),
+        g.op('Add', [c(1), g.op('Erf', [g.op('Div', [x, c(Math.SQRT2)])])]),
+      ]);
+    case 'gelu_new':
+    case 'gelu_pytorch_tanh': {
+      // 0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³)))
+      const cube = g.op('Mul', [g.op('Mul', [x, x]), x]);
+      const inner = g.op('Mul', [c(SQRT_2_OVER_PI), g.op('Add', [x, g.op('Mul', [c(0.044715), cube])])]);
+      return g.op('Mul', [g.op('Mul', [c(0.5), x]), g.op('Add', [c(1), g.op('Tanh', [inner])])]);
+    }
+    case 'gelu_fast': {
+      // 0.5 x (1 + tanh(x · 0.7978845608 · (1 + 0.044715 x²)))
+      const poly = g.op('Add', [c(1), g.op('Mul', [g.op('Mul', [c(0.044715), x]), x])]);
+      const inner = g.op('Mul', [g.op('Mul', [x, c(FAST_GELU_COEFF)]), poly]);
+      return g.op('Mul', [g.op('Mul', [c(0.5), x]), g.op('Add', [c(1), g.op('Tanh', [inner])])]);
+    }
+    case 'relu':
+      return g.op('Relu', [x]);
+    case 'silu':
+    case 'swish':
+      return g.op('Mul', [x, g.op('Sigmoid', [x])]);
+    case 'tanh':
+      return g.op('Tanh', [x]);
+    case 'sigmoid':
+      return g.op('Sigmoid', [x]);
+    case 'linear':
+      return x;
+  }
+}

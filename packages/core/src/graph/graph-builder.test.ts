@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { decodeOnnxModel } from '../onnx/onnx-codec.js';
+import { GraphBuilder } from './graph-builder.js';
+
+describe('GraphBuilder', () => {
+  it('names nodes by scope, shares constants and emits attribute kinds', () => {
+    const g = new GraphBuilder('t');
+    const x = g.input('x', 1, ['batch', 4]);
+    const y = g.scoped('h.0', () => g.op('Mul', [x, g.floatConstant(2)]));
+    g.op('Add', [y, g.floatConstant(2)], {}, 'out');
+    g.op('Transpose', ['out'], { perm: [1, 0] }, 'outT');
+    g.output('outT', 1, [4, 'batch']);
+    const model = decodeOnnxModel(g.toArtifact().model);
+    expect(y).toBe('h.0/Mul_0:0');
+    expect(model.graph.initializer).toHaveLength(1); // one shared constant 2
+    expect(model.graph.node.map((n) => n.name)).toEqual(['h.0/Mul_0', 'Add_1', 'Transpose_2']);
+    expect(model.graph.node[2]?.attribute).toMatchObject([{ name: 'perm', type: 7, ints: [1, 0] }]);
+    expect(model.opsetImport[0]?.version).toBe(17);
+  });
+
+  it('packs external data into aligned, size-capped files', () => {
+    const g = new GraphBuilder('t');
+    g.addInitializer('a', [1000], new Float32Array(1000).fill(1)); // 4000 bytes
+    g.addInitializer('b', [300], new Float32Array(300).fill(2)); // 1200 bytes
+    g.addInitializer('c', [3000], new Float32Array(3000).fill(3)); // 12000 bytes, over the cap: its own file
+    g.addInitializer('small', [2], Float32Array.of(1, 2)); // stays inline
+    const { model, externalData } = g.toArtifact({
+      externalDataThreshold: 100,
+      externalDataFileBytes: 8192,
+      externalDataPath: 'w.bin',
+    });
+    expect(externalData?.map((f) => [f.path, f.data.byteLength])).toEqual([
+      ['w.bin', 4096 + 1200],
+      ['w.bin.1', 12000],
+    ]);
+    const where = Object.fromEntries(
+      decodeOnnxModel(model).graph.initializer.map((t) => [
+        t.name,
+        Object.fromEntries((t.externalData ?? []).map((e) => [e.key, e.value])),
+      ]),
+    );
+    expect(where).toEqual({
+      a: { location: 'w.bin', offset: '0', length: '4000' },
+      b: { location: 'w.bin', offset: '4096', length: '1200' },
+      c: { location: 'w.bin.1', offset: '0', length: '12000' },
+      small: {},
+    });
+    const file0 = externalData?.[0]?.data as Uint8Array;
+    expect(new Float32Array(file0.slice(4096).buffer)[0]).toBe(2);
+  });
+
+  it('stays inline under the threshold and refuses duplicate or misshaped initializers', () => {
+    const g = new GraphBuilder('t');
+    g.addInitializer('a', [1000], new Float32Array(1000));
+    expect(g.toArtifact({ externalDataThreshold: 4000 }).externalData).toBeUndefined();
+    expect(() => g.addInitializer('a', [1], new Float32Array(1))).toThrow(/added twice/);
+    expect(() => g.addInitializer('b', [2, 2], new Float32Array(3))).toThrow(
+      /3 elements, dims \[2,2\] need 4/,
+    );
+  });
+});

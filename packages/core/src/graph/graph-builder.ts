@@ -1,0 +1,260 @@
+import type { ModelArtifact } from '../backend/backend.js';
+import { encodeOnnxModel } from '../onnx/onnx-codec.js';
+import {
+  type OnnxAttribute,
+  OnnxAttributeType,
+  OnnxDataLocation,
+  OnnxDataType,
+  type OnnxDataTypeCode,
+  type OnnxDim,
+  type OnnxNode,
+  type OnnxTensor,
+  type OnnxValueInfo,
+} from '../onnx/onnx-messages.js';
+
+/** An attribute value: numbers are INT / INTS, wrap a float with {@link floatAttr}. */
+export type AttributeValue = number | readonly number[] | { readonly float: number };
+
+/** Marks an attribute value as FLOAT (plain numbers are emitted as INT). */
+export const floatAttr = (value: number): { readonly float: number } => ({ float: value });
+
+/** A dimension: a fixed size or a symbolic name (`batch`, `sequence`, ...). */
+export type Dim = number | string;
+
+/** Where and how to write the model once the graph is complete. */
+export interface SerializeOptions {
+  /**
+   * Initializer bytes above which weights move to ONNX external data files. Protobuf cannot encode a
+   * message over 2 GiB, so the default keeps well under that.
+   */
+  externalDataThreshold?: number;
+  /** The largest external data file; bigger models get several (browsers cap ArrayBuffers near 2 GiB). */
+  externalDataFileBytes?: number;
+  /** Base name of external data files, relative to the model. */
+  externalDataPath?: string;
+  docString?: string;
+  metadata?: Readonly<Record<string, string>>;
+}
+
+/** The default {@link SerializeOptions.externalDataThreshold}: 2 GiB less 256 MiB of headroom for the graph itself. */
+export const DEFAULT_EXTERNAL_DATA_THRESHOLD = 2 ** 31 - 2 ** 28;
+const DEFAULT_EXTERNAL_FILE_BYTES = 2 ** 30;
+// Like onnx's convert_model_to_external_data: tiny tensors (shape constants, norms) stay inline.
+const EXTERNAL_MIN_BYTES = 1024;
+// ONNX asks for page-aligned offsets so a runtime can mmap the file.
+const EXTERNAL_ALIGN = 4096;
+const OPSET = 17;
+const IR_VERSION = 8;
+
+interface Initializer {
+  readonly name: string;
+  readonly dataType: OnnxDataTypeCode;
+  readonly dims: readonly number[];
+  readonly bytes: Uint8Array;
+}
+
+const bytesOf = (data: Float32Array | BigInt64Array | Int32Array | Uint8Array): Uint8Array =>
+  new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+
+const toDims = (shape: readonly Dim[]): OnnxDim[] =>
+  shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
+
+/**
+ * Emits ONNX nodes with readable, unique names. Values are plain strings; `op` returns the name of
+ * its (first) output so graph code reads like the math it builds.
+ */
+export class GraphBuilder {
+  readonly #nodes: OnnxNode[] = [];
+  readonly #initializers = new Map<string, Initializer>();
+  readonly #inputs: OnnxValueInfo[] = [];
+  readonly #outputs: OnnxValueInfo[] = [];
+  readonly #constants = new Map<string, string>();
+  #scope = '';
+  #counter = 0;
+
+  constructor(readonly name: string) {}
+
+  /** Runs `build` with node and value names prefixed by `scope` (for example `h.3.attn`). */
+  scoped<T>(scope: string, build: () => T): T {
+    const outer = this.#scope;
+    this.#scope = outer === '' ? scope : `${outer}.${scope}`;
+    try {
+      return build();
+    } finally {
+      this.#scope = outer;
+    }
+  }
+
+  /** Declares a graph input and returns its name. */
+  input(name: string, elemType: OnnxDataTypeCode, shape: readonly Dim[]): string {
+    this.#inputs.push({ name, type: { tensorType: { elemType, shape: { dim: toDims(shape) } } } });
+    return name;
+  }
+
+  /** Declares an existing value as a graph output. */
+  output(name: string, elemType: OnnxDataTypeCode, shape: readonly Dim[]): void {
+    this.#outputs.push({ name, type: { tensorType: { elemType, shape: { dim: toDims(shape) } } } });
+  }
+
+  /** Adds a constant tensor (a weight) and returns its name. */
+  addInitializer(
+    name: string,
+    dims: readonly number[],
+    data: Float32Array | BigInt64Array | Int32Array | Uint8Array,
+  ): string {
+    if (this.#initializers.has(name)) throw new Error(`GraphBuilder: initializer "${name}" added twice`);
+    const dataType =
+      data instanceof Float32Array
+        ? OnnxDataType.FLOAT
+        : data instanceof BigInt64Array
+          ? OnnxDataType.INT64
+          : data instanceof Int32Array
+            ? OnnxDataType.INT32
+            : OnnxDataType.UINT8;
+    const count = dims.reduce((a, b) => a * b, 1);
+    if (count !== data.length) {
+      throw new Error(
+        `GraphBuilder: initializer "${name}" has ${data.length} elements, dims [${dims}] need ${count}`,
+      );
+    }
+    this.#initializers.set(name, { name, dataType, dims: [...dims], bytes: bytesOf(data) });
+    return name;
+  }
+
+  /** A float32 constant of shape `dims` ([] = scalar), shared between uses with the same value. */
+  floatConstant(value: number, dims: readonly number[] = []): string {
+    return this.#constant(`f32[${dims}]:${value}`, 'const_f32', dims, Float32Array.of(value));
+  }
+
+  /** An int64 1-D constant (shapes, axes, split sizes), shared between uses with the same value. */
+  int64s(values: readonly number[]): string {
+    return this.#constant(`i64:${values}`, 'const_i64', [values.length], BigInt64Array.from(values, BigInt));
+  }
+
+  /** An int64 scalar constant. */
+  int64(value: number): string {
+    return this.#constant(`i64s:${value}`, 'const_i64', [], BigInt64Array.of(BigInt(value)));
+  }
+
+  #constant(
+    key: string,
+    prefix: string,
+    dims: readonly number[],
+    data: Float32Array | BigInt64Array,
+  ): string {
+    const known = this.#constants.get(key);
+    if (known !== undefined) return known;
+    const name = this.addInitializer(`${prefix}_${this.#constants.size}`, dims, data);
+    this.#constants.set(key, name);
+    return name;
+  }
+
+  /**
+   * Appends one node and returns its output's name: `outputName` when given (graph outputs need a
+   * fixed name), otherwise a fresh scoped one.
+   */
+  op(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Record<string, AttributeValue> = {},
+    outputName?: string,
+  ): string {
+    const [output] = this.opN(
+      opType,
+      inputs,
+      1,
+      attributes,
+      outputName === undefined ? undefined : [outputName],
+    );
+    return output as string;
+  }
+
+  /** Appends a node with `count` outputs (Split) and returns their names. */
+  opN(
+    opType: string,
+    inputs: readonly string[],
+    count: number,
+    attributes: Record<string, AttributeValue> = {},
+    outputNames?: readonly string[],
+  ): string[] {
+    const id = this.#counter++;
+    const base = this.#scope === '' ? `${opType}_${id}` : `${this.#scope}/${opType}_${id}`;
+    const output =
+      outputNames !== undefined ? [...outputNames] : Array.from({ length: count }, (_, i) => `${base}:${i}`);
+    this.#nodes.push({
+      name: base,
+      opType,
+      input: [...inputs],
+      output,
+      attribute: Object.entries(attributes).map(([name, value]) => toAttribute(name, value)),
+    });
+    return output;
+  }
+
+  /** Serializes the graph; weights go to external data when their total exceeds the threshold. */
+  toArtifact(options: SerializeOptions = {}): ModelArtifact {
+    const threshold = options.externalDataThreshold ?? DEFAULT_EXTERNAL_DATA_THRESHOLD;
+    const fileBytes = options.externalDataFileBytes ?? DEFAULT_EXTERNAL_FILE_BYTES;
+    const basePath = options.externalDataPath ?? 'model.onnx.data';
+    const all = [...this.#initializers.values()];
+    const total = all.reduce((sum, t) => sum + t.bytes.byteLength, 0);
+    const external = total > threshold;
+
+    // Pack external tensors into files of at most `fileBytes` (a bigger tensor gets a file to itself).
+    const files: { path: string; parts: { offset: number; bytes: Uint8Array }[]; size: number }[] = [];
+    const initializer: OnnxTensor[] = all.map((t) => {
+      if (!external || t.bytes.byteLength < EXTERNAL_MIN_BYTES) {
+        return { name: t.name, dataType: t.dataType, dims: [...t.dims], rawData: t.bytes };
+      }
+      let file = files.at(-1);
+      const aligned = file === undefined ? 0 : Math.ceil(file.size / EXTERNAL_ALIGN) * EXTERNAL_ALIGN;
+      if (file === undefined || (file.size > 0 && aligned + t.bytes.byteLength > fileBytes)) {
+        file = { path: files.length === 0 ? basePath : `${basePath}.${files.length}`, parts: [], size: 0 };
+        files.push(file);
+      }
+      const offset = file.size === 0 ? 0 : Math.ceil(file.size / EXTERNAL_ALIGN) * EXTERNAL_ALIGN;
+      file.parts.push({ offset, bytes: t.bytes });
+      file.size = offset + t.bytes.byteLength;
+      return {
+        name: t.name,
+        dataType: t.dataType,
+        dims: [...t.dims],
+        dataLocation: OnnxDataLocation.EXTERNAL,
+        externalData: [
+          { key: 'location', value: file.path },
+          { key: 'offset', value: String(offset) },
+          { key: 'length', value: String(t.bytes.byteLength) },
+        ],
+      };
+    });
+
+    const model = encodeOnnxModel({
+      irVersion: IR_VERSION,
+      opsetImport: [{ domain: '', version: OPSET }],
+      producerName: 'imagegpt-ts',
+      producerVersion: '0.1.0',
+      ...(options.docString === undefined ? {} : { docString: options.docString }),
+      metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
+      graph: {
+        name: this.name,
+        node: this.#nodes,
+        initializer,
+        input: this.#inputs,
+        output: this.#outputs,
+      },
+    });
+    if (files.length === 0) return { model };
+    const externalData = files.map((file) => {
+      const data = new Uint8Array(file.size);
+      for (const part of file.parts) data.set(part.bytes, part.offset);
+      return { path: file.path, data };
+    });
+    return { model, externalData };
+  }
+}
+
+function toAttribute(name: string, value: AttributeValue): OnnxAttribute {
+  if (typeof value === 'number') return { name, type: OnnxAttributeType.INT, i: value };
+  if ('float' in value) return { name, type: OnnxAttributeType.FLOAT, f: value.float };
+  return { name, type: OnnxAttributeType.INTS, ints: [...value] };
+}

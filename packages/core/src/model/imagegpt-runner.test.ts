@@ -1,0 +1,158 @@
+import { ImageGPTConfig } from '@imagegpt/config';
+import { describe, expect, it } from 'vitest';
+import type { BackendSession, HostTensor, ImageGPTBackend, ModelArtifact } from '../backend/backend.js';
+import { Checkpoint } from '../checkpoint/index.js';
+import { expectedImageGPTWeights } from '../graph/expected-weights.js';
+import { decodeOnnxModel } from '../onnx/onnx-codec.js';
+import { ImageGPTRunner } from './imagegpt-runner.js';
+import { ModelInputError } from './model-input-error.js';
+
+// A backend that records what the runner feeds and answers with tensors of the right shapes, to
+// check the runner's bookkeeping (defaults, cache hand-over, validation) without a runtime.
+const config = ImageGPTConfig.fromJSON({ vocab_size: 5, n_positions: 8, n_embd: 4, n_layer: 2, n_head: 2 });
+const checkpoint = new Checkpoint(
+  expectedImageGPTWeights(config, 'causal').map(({ name, shape }) => ({
+    name,
+    dtype: 'F32' as const,
+    shape,
+    bytes: new Uint8Array(4 * shape.reduce((a, b) => a * b, 1)),
+  })),
+  { source: 'zeros' },
+);
+
+function fakeBackend() {
+  const calls: { feeds: Record<string, HostTensor>; fetches: readonly string[] }[] = [];
+  const artifacts: ModelArtifact[] = [];
+  let disposed = 0;
+  const backend: ImageGPTBackend = {
+    name: 'fake',
+    async createSession(artifact) {
+      artifacts.push(artifact);
+      const session: BackendSession = {
+        inputNames: [],
+        outputNames: [],
+        async run(feeds, fetches = []) {
+          calls.push({ feeds: { ...feeds }, fetches });
+          const [B, T] = (feeds.input_ids as HostTensor).dims as [number, number];
+          const P = feeds['past_key_values.0.key']?.dims[2] as number;
+          const zeros = (dims: number[]): HostTensor => ({
+            type: 'float32',
+            dims,
+            data: new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(P + T),
+          });
+          const out: Record<string, HostTensor> = {};
+          for (const name of fetches) {
+            out[name] = name.startsWith('present')
+              ? zeros([B, 2, P + T, 2])
+              : name === 'logits'
+                ? zeros([B, T, 4])
+                : zeros([B, T, 4]);
+          }
+          return out;
+        },
+        async dispose() {
+          disposed++;
+        },
+      };
+      return session;
+    },
+  };
+  return { backend, calls, artifacts, disposed: () => disposed };
+}
+
+describe('ImageGPTRunner bookkeeping', () => {
+  it('builds one graph with hidden-state outputs and fetches only what a call asks for', async () => {
+    const fake = fakeBackend();
+    const runner = await ImageGPTRunner.create({ backend: fake.backend, config, checkpoint, head: 'causal' });
+    const outputs = decodeOnnxModel(fake.artifacts[0]?.model as Uint8Array).graph.output.map((o) => o.name);
+    expect(outputs).toEqual([
+      'logits',
+      'present.0.key',
+      'present.0.value',
+      'present.1.key',
+      'present.1.value',
+      'last_hidden_state',
+      'hidden_states.0',
+      'hidden_states.1',
+      'hidden_states.2',
+    ]);
+
+    await runner.forward([[4, 1, 2]]);
+    expect(fake.calls[0]?.fetches).toEqual([
+      'logits',
+      'last_hidden_state',
+      'present.0.key',
+      'present.0.value',
+      'present.1.key',
+      'present.1.value',
+    ]);
+    const withHidden = await runner.forward([[4]], { outputHiddenStates: true });
+    expect(withHidden.hiddenStates).toHaveLength(3);
+    await runner.dispose();
+    await runner.dispose();
+    expect(fake.disposed()).toBe(1);
+  });
+
+  it('fills HF defaults: mask of ones over past + new, positions past + arange(T), empty past', async () => {
+    const fake = fakeBackend();
+    const runner = await ImageGPTRunner.create({ backend: fake.backend, config, checkpoint, head: 'causal' });
+    const first = await runner.forward([
+      [4, 1],
+      [4, 2],
+    ]);
+    const feeds0 = fake.calls[0]?.feeds ?? {};
+    expect(feeds0['past_key_values.1.value']?.dims).toEqual([2, 2, 0, 2]);
+    expect(Array.from(feeds0.position_ids?.data as BigInt64Array)).toEqual([0n, 1n, 0n, 1n]);
+    await runner.forward([[3], [3]], { past: first.presents });
+    const feeds1 = fake.calls[1]?.feeds ?? {};
+    expect(feeds1['past_key_values.0.key']).toBe(first.presents.layers[0]?.key);
+    expect(Array.from(feeds1.position_ids?.data as BigInt64Array)).toEqual([2n, 2n]);
+    expect(feeds1.attention_mask?.dims).toEqual([2, 3]);
+    expect(Array.from(feeds1.attention_mask?.data as BigInt64Array)).toEqual([1n, 1n, 1n, 1n, 1n, 1n]);
+  });
+
+  it('validates before any compute', async () => {
+    const fake = fakeBackend();
+    const runner = await ImageGPTRunner.create({ backend: fake.backend, config, checkpoint, head: 'causal' });
+    await expect(runner.forward([[5]])).rejects.toThrow(ModelInputError);
+    await expect(runner.forward([[4, 1], [4]])).rejects.toThrow(ModelInputError);
+    await expect(runner.forward([new Array(9).fill(1)])).rejects.toThrow(ModelInputError);
+    await expect(runner.forward([[4]], { attentionMask: [[1, 1]] })).rejects.toThrow(ModelInputError);
+    expect(fake.calls).toHaveLength(0);
+  });
+});
+
+describe('Decoder', () => {
+  it('feeds only the new tokens with the previous presents as past', async () => {
+    const fake = fakeBackend();
+    const runner = await ImageGPTRunner.create({ backend: fake.backend, config, checkpoint, head: 'causal' });
+    const decoder = runner.createDecoder(2);
+    const logits = await decoder.next([
+      [4, 0, 1],
+      [4, 2, 3],
+    ]);
+    expect(logits).toEqual(new Float32Array(8).fill(3)); // [B, V−1] at the last position
+    for (let step = 0; step < 4; step++) await decoder.next([[1], [2]]);
+    expect(decoder.length).toBe(7);
+    expect(fake.calls.map((c) => c.feeds.input_ids?.dims)).toEqual([
+      [2, 3],
+      [2, 1],
+      [2, 1],
+      [2, 1],
+      [2, 1],
+    ]);
+    expect(fake.calls.map((c) => c.feeds['past_key_values.0.key']?.dims[2])).toEqual([0, 3, 4, 5, 6]);
+    await expect(decoder.next([[1], [2]]).then(() => decoder.next([[1], [2]]))).rejects.toThrow(
+      /exceed n_positions = 8/,
+    );
+  });
+
+  it('refuses overlapping steps', async () => {
+    const fake = fakeBackend();
+    const runner = await ImageGPTRunner.create({ backend: fake.backend, config, checkpoint, head: 'causal' });
+    const decoder = runner.createDecoder(1);
+    const first = decoder.next([[4]]);
+    await expect(decoder.next([[1]])).rejects.toThrow(/before the previous call finished/);
+    await first;
+  });
+});

@@ -1,0 +1,172 @@
+import type { ImageGPTConfig } from '@imagegpt/config';
+import type {
+  BackendSession,
+  BackendSessionOptions,
+  HostTensor,
+  ImageGPTBackend,
+} from '../backend/backend.js';
+import type { Checkpoint } from '../checkpoint/index.js';
+import type { HeadKind } from '../graph/head-kind.js';
+import { buildImageGPTGraph } from '../graph/imagegpt-graph.js';
+import { type Decoder, KVDecoder } from './decoder.js';
+import type { ForwardOptions, ForwardResult } from './forward-types.js';
+import { float32Zeros, int64Matrix } from './host-tensors.js';
+import type { KeyValueCache } from './kv-cache.js';
+import { ModelInputError } from './model-input-error.js';
+import { checkIntegerRows, checkPast } from './validate-inputs.js';
+
+/** Options of {@link ImageGPTRunner.create}. */
+export interface ImageGPTRunnerOptions {
+  backend: ImageGPTBackend;
+  config: ImageGPTConfig;
+  checkpoint: Checkpoint;
+  head: HeadKind;
+  sessionOptions?: BackendSessionOptions;
+  /** Weight bytes above which the model is handed over with ONNX external data (default just under 2 GiB). */
+  externalDataThreshold?: number;
+}
+
+/**
+ * Runs an ImageGPT model on a backend: HF's forward pass (mask, positions, KV cache) and KV-cached
+ * incremental decoding. One session per runner; its graph always has the hidden-state outputs, and
+ * a call only copies back what it asks for.
+ *
+ * @example
+ * const runner = await ImageGPTRunner.create({ backend, config, checkpoint, head: 'causal' });
+ * const { logits } = await runner.forward([[config.sosTokenId, 3, 7]]); // [1, 3, V−1]
+ * await runner.dispose();
+ */
+export class ImageGPTRunner {
+  readonly config: ImageGPTConfig;
+  readonly head: HeadKind;
+  #session: BackendSession | undefined;
+
+  private constructor(config: ImageGPTConfig, head: HeadKind, session: BackendSession) {
+    this.config = config;
+    this.head = head;
+    this.#session = session;
+  }
+
+  /** Validates the weights, builds the ONNX graph and opens a session on `backend`. */
+  static async create(options: ImageGPTRunnerOptions): Promise<ImageGPTRunner> {
+    const { backend, config, checkpoint, head } = options;
+    const artifact = buildImageGPTGraph(config, checkpoint, {
+      head,
+      outputHiddenStates: true,
+      ...(options.externalDataThreshold === undefined
+        ? {}
+        : { externalDataThreshold: options.externalDataThreshold }),
+    });
+    const session = await backend.createSession(artifact, options.sessionOptions);
+    return new ImageGPTRunner(config, head, session);
+  }
+
+  /**
+   * One forward pass over `inputIds` ([B][T] token ids), continuing after `options.past` if given.
+   * Inputs are checked before any compute; a problem throws {@link ModelInputError}.
+   */
+  async forward(
+    inputIds: readonly (readonly number[])[],
+    options: ForwardOptions = {},
+  ): Promise<ForwardResult> {
+    const session = this.#session;
+    if (session === undefined) throw new Error('ImageGPTRunner: forward() after dispose()');
+    const { config } = this;
+    const { nLayer, nHead: H, headDim: D, nPositions } = config;
+
+    const T = checkIntegerRows('inputIds', inputIds, 0, config.vocabSize - 1, 'a token id');
+    const B = inputIds.length;
+    if (T === 0) throw new ModelInputError('inputIds', 'rows are empty, expected at least one token per row');
+    const P = checkPast(config, options.past, B);
+    if (P + T > nPositions) {
+      throw new ModelInputError(
+        'inputIds',
+        `${P > 0 ? `${P} cached + ` : ''}${T} tokens exceed n_positions = ${nPositions}`,
+      );
+    }
+    const mask = options.attentionMask ?? Array.from({ length: B }, () => new Array<number>(P + T).fill(1));
+    if (checkIntegerRows('attentionMask', mask, 0, 1, 'a mask value') !== P + T || mask.length !== B) {
+      throw new ModelInputError(
+        'attentionMask',
+        `is [${mask.length}][${mask[0]?.length}], expected [${B}][${P + T}] (batch, past + new tokens)`,
+      );
+    }
+    const positions =
+      options.positionIds ?? Array.from({ length: B }, () => Array.from({ length: T }, (_, t) => P + t));
+    if (
+      checkIntegerRows('positionIds', positions, 0, nPositions - 1, 'a position') !== T ||
+      positions.length !== B
+    ) {
+      throw new ModelInputError(
+        'positionIds',
+        `is [${positions.length}][${positions[0]?.length}], expected [${B}][${T}] (batch, new tokens)`,
+      );
+    }
+
+    const feeds: Record<string, HostTensor> = {
+      input_ids: int64Matrix(inputIds),
+      attention_mask: int64Matrix(mask),
+      position_ids: int64Matrix(positions),
+    };
+    for (let i = 0; i < nLayer; i++) {
+      const layer = options.past?.layers[i];
+      feeds[`past_key_values.${i}.key`] = layer?.key ?? float32Zeros([B, H, 0, D]);
+      feeds[`past_key_values.${i}.value`] = layer?.value ?? float32Zeros([B, H, 0, D]);
+    }
+    const presentNames = Array.from({ length: nLayer }, (_, i) => [
+      `present.${i}.key`,
+      `present.${i}.value`,
+    ]).flat();
+    const hiddenNames = options.outputHiddenStates
+      ? Array.from({ length: nLayer + 1 }, (_, i) => `hidden_states.${i}`)
+      : [];
+    const headNames =
+      this.head === 'causal' ? ['logits'] : this.head === 'classifier' ? ['logits', 'pooled'] : [];
+    const out = await session.run(feeds, [
+      ...headNames,
+      'last_hidden_state',
+      ...presentNames,
+      ...hiddenNames,
+    ]);
+
+    const get = (name: string): HostTensor => {
+      const t = out[name];
+      if (t === undefined) throw new Error(`ImageGPTRunner: the session did not return "${name}"`);
+      return t;
+    };
+    const presents: KeyValueCache = {
+      length: P + T,
+      layers: Array.from({ length: nLayer }, (_, i) => ({
+        key: get(`present.${i}.key`),
+        value: get(`present.${i}.value`),
+      })),
+    };
+    const lastHiddenState = get('last_hidden_state');
+    return {
+      logits: this.head === 'base' ? lastHiddenState : get('logits'),
+      presents,
+      lastHiddenState,
+      ...(options.outputHiddenStates ? { hiddenStates: hiddenNames.map(get) } : {}),
+      ...(this.head === 'classifier' ? { pooled: get('pooled') } : {}),
+    };
+  }
+
+  /**
+   * A KV-cached decoder for `batchSize` rows: the first `next` feeds the prompts, later calls one
+   * token per row. Causal head only.
+   */
+  createDecoder(batchSize: number): Decoder {
+    if (this.head !== 'causal')
+      throw new ModelInputError('head', `is "${this.head}", decoding needs the causal head`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new ModelInputError('batchSize', `is ${batchSize}, expected a positive integer`);
+    return new KVDecoder(this, batchSize);
+  }
+
+  /** Releases the session; the runner cannot be used afterwards. Calling it twice is harmless. */
+  async dispose(): Promise<void> {
+    const session = this.#session;
+    this.#session = undefined;
+    await session?.dispose();
+  }
+}

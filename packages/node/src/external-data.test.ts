@@ -1,0 +1,49 @@
+import { buildImageGPTGraph, decodeOnnxModel, ImageGPTRunner } from '@imagegpt/core';
+import { describe, expect, it } from 'vitest';
+import { createNodeBackend } from './node-backend.js';
+import { compare, loadGoldenCase } from './test-utils/goldens.js';
+
+// Models over ~2 GB must keep their weights in ONNX external data; a threshold of 0 forces that on
+// the tiny model, and onnxruntime-node must load it from memory and give the same logits.
+describe('ONNX external data', () => {
+  it('moves the weights out of the protobuf and onnxruntime loads them', async () => {
+    const golden = loadGoldenCase('tiny-causal');
+    const checkpoint = golden.weights('model.safetensors');
+    const inline = buildImageGPTGraph(golden.config, checkpoint, { head: 'causal' });
+    const artifact = buildImageGPTGraph(golden.config, checkpoint, {
+      head: 'causal',
+      externalDataThreshold: 0,
+    });
+    expect(inline.externalData).toBeUndefined();
+    expect(artifact.externalData?.map((f) => f.path)).toEqual(['model.onnx.data']);
+    expect(artifact.model.byteLength).toBeLessThan(inline.model.byteLength / 4);
+
+    const wte = decodeOnnxModel(artifact.model).graph.initializer.find(
+      (t) => t.name === 'transformer.wte.weight',
+    );
+    expect(wte?.dataLocation).toBe(1);
+    expect(wte?.rawData).toBeUndefined();
+    const entries = Object.fromEntries((wte?.externalData ?? []).map((e) => [e.key, e.value]));
+    expect(entries.location).toBe('model.onnx.data');
+    expect(Number(entries.length)).toBe(17 * 32 * 4);
+    expect(Number(entries.offset) % 4096).toBe(0);
+
+    const runner = await ImageGPTRunner.create({
+      backend: createNodeBackend({ threads: 2 }),
+      config: golden.config,
+      checkpoint,
+      head: 'causal',
+      externalDataThreshold: 0,
+    });
+    const out = await runner.forward(golden.rows('input_ids'));
+    const r = compare(
+      'tiny-causal logits (external data)',
+      out.logits,
+      golden.f32('logits'),
+      golden.atol('logits'),
+      golden.rtol,
+    );
+    expect(r.pass, r.summary).toBe(true);
+    await runner.dispose();
+  });
+});

@@ -1,0 +1,75 @@
+import { ACTIVATION_FUNCTIONS, ImageGPTConfig } from '@imagegpt/config';
+import { type HeadKind, ImageGPTRunner } from '@imagegpt/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createNodeBackend } from './node-backend.js';
+import { randomCheckpoint, referenceForward } from './test-utils/reference-forward.js';
+
+// The goldens cover one config (quick_gelu, default attention switches). Conformance cases may use
+// any config, so the graph is checked against a float64 transcription of HF's forward over random
+// configs: every activation, scale_attn_weights, scale_attn_by_inverse_layer_idx,
+// reorder_and_upcast_attn, n_inner, all heads, padding masks.
+const backend = createNodeBackend({ threads: 1 });
+
+const configArb = fc.record({
+  activation_function: fc.constantFrom(...ACTIVATION_FUNCTIONS),
+  n_head: fc.constantFrom(1, 2, 4),
+  head_dim: fc.constantFrom(2, 4),
+  n_layer: fc.integer({ min: 1, max: 3 }),
+  n_inner: fc.option(fc.integer({ min: 3, max: 20 }), { nil: null }),
+  vocab_size: fc.integer({ min: 2, max: 12 }),
+  scale_attn_weights: fc.boolean(),
+  scale_attn_by_inverse_layer_idx: fc.boolean(),
+  reorder_and_upcast_attn: fc.boolean(),
+  layer_norm_epsilon: fc.constantFrom(1e-5, 1e-3),
+  num_labels: fc.integer({ min: 1, max: 4 }),
+});
+
+describe('ONNX graph vs float64 HF reference on random configs', () => {
+  it('matches logits and last hidden state', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        configArb,
+        fc.constantFrom<HeadKind>('causal', 'classifier', 'base'),
+        fc.integer({ min: 1, max: 2 ** 31 }),
+        fc.integer({ min: 1, max: 2 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.boolean(),
+        async ({ head_dim, ...fields }, head, seed, B, T, padded) => {
+          const config = ImageGPTConfig.fromJSON({
+            ...fields,
+            n_embd: fields.n_head * head_dim,
+            n_positions: 12,
+          });
+          // A bare ImageGPTModel save has no `transformer.` prefix.
+          const prefix = head === 'base' && seed % 2 === 0 ? '' : 'transformer.';
+          const checkpoint = randomCheckpoint(config, head, seed, prefix);
+          const ids = Array.from({ length: B }, (_, b) =>
+            Array.from({ length: T }, (_, t) =>
+              t === 0 ? config.sosTokenId : (seed + 7 * b + 3 * t) % config.sosTokenId,
+            ),
+          );
+          // Left-pad the last row, keeping at least one real token.
+          const mask = ids.map((row, b) =>
+            row.map((_, t) => (padded && b === B - 1 && t < Math.floor(T / 2) ? 0 : 1)),
+          );
+          const runner = await ImageGPTRunner.create({ backend, config, checkpoint, head });
+          try {
+            const out = await runner.forward(ids, { attentionMask: mask });
+            const ref = referenceForward(config, checkpoint, head, ids, mask, prefix);
+            const worst = (got: Float32Array, want: number[]) =>
+              want.reduce((m, w, i) => Math.max(m, Math.abs((got[i] as number) - w) / (1 + Math.abs(w))), 0);
+            expect(worst(out.lastHiddenState.data as Float32Array, ref.last.flat(2))).toBeLessThan(5e-5);
+            if (head !== 'base')
+              expect(worst(out.logits.data as Float32Array, ref.logits.flat(2) as number[])).toBeLessThan(
+                5e-5,
+              );
+          } finally {
+            await runner.dispose();
+          }
+        },
+      ),
+      { numRuns: 40, seed: 20240601 },
+    );
+  });
+});
