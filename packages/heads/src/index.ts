@@ -1,1 +1,33 @@
-export {};
+export * from './conformance/index.js';
+export { decodePixels } from './decode-pixels.js';
+export type { FeatureOptions } from './features.js';
+export { HeadsError, type HeadsErrorDetails } from './heads-error.js';
+export {
+  type CausalForwardOptions,
+  type CausalForwardResult,
+  type CompleteOptions,
+  type Completion,
+  type GenerateOutput,
+  ImageGPTForCausalImageModeling,
+  type NllOptions,
+  type NllResult,
+} from './imagegpt-for-causal-image-modeling.js';
+export {
+  type Classification,
+  type ClassifierForwardOptions,
+  type ClassifierForwardResult,
+  type ClassifyOptions,
+  ImageGPTForImageClassification,
+  type LabelScore,
+} from './imagegpt-for-image-classification.js';
+export { type HeadClass, type HeadInit, ImageGPTHead } from './imagegpt-head.js';
+export { ImageGPTModel } from './imagegpt-model.js';
+export { type LbfgsOptions, type LbfgsResult, minimizeLbfgs, type Objective } from './lbfgs.js';
+export {
+  type LinearProbe,
+  type LinearProbeOptions,
+  type ProbePrediction,
+  trainLinearProbe,
+} from './linear-probe.js';
+export type { LoadOptions, ModelParts } from './load-options.js';
+export type { ImageInput } from './model-inputs.js';

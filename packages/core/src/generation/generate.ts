@@ -92,7 +92,7 @@ function plan(config: GenerationConfigLike, options: GenerateOptions): Plan {
       `rows have ${promptLength} tokens, longer than maxLength ${maxLength}`,
     );
   }
-  if (options.onRow !== undefined) checkInteger('config.imageSide', config.imageSide, 1);
+  if (options.onRow !== undefined) checkInteger('config.imageSide', config.imageSide ?? Number.NaN, 1);
   const sequences = prompt.flatMap((row) => Array.from({ length: numReturnSequences }, () => [...row]));
   let rngs: Rng[] = [];
   if (options.doSample === true) {
@@ -183,8 +183,9 @@ async function decode(
     for (let b = 0; b < batch; b++) (sequences[b] as number[]).push(tokens[b] as number);
     const position = promptLength + step;
     onToken?.({ step, position, tokens, sequences });
-    if (onRow !== undefined && position % config.imageSide === 0) {
-      onRow({ row: position / config.imageSide - 1, pixels: sequences.map((s) => s.slice(1)) });
+    const side = config.imageSide;
+    if (onRow !== undefined && side !== undefined && position % side === 0) {
+      onRow({ row: position / side - 1, pixels: sequences.map((s) => s.slice(1)) });
     }
     feed = tokens.map((token) => [token]);
   }

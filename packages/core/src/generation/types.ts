@@ -10,8 +10,8 @@ export interface GenerationConfigLike {
   readonly vocabSize: number;
   /** Pixels per image; a full sequence is `nPositions + 1` tokens including SOS. */
   readonly nPositions: number;
-  /** Pixels per image row, used to report completed rows. */
-  readonly imageSide: number;
+  /** Pixels per image row, used to report completed rows (undefined for non-square images). */
+  readonly imageSide: number | undefined;
 }
 
 /**

@@ -1,0 +1,163 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ImageGPTConfig } from '@imagegpt/config';
+import { readSafetensors } from '@imagegpt/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNodeBackend } from '../../node/src/node-backend.js';
+import { HeadsError } from './heads-error.js';
+import { ImageGPTForCausalImageModeling } from './imagegpt-for-causal-image-modeling.js';
+import {
+  dirSource,
+  expectClose,
+  goldenIo,
+  intRows,
+  mnistDigits,
+  sharedDir,
+  suggestedAtol,
+} from './test-utils/fixtures.js';
+
+const backend = createNodeBackend({ threads: 2 });
+
+describe('ImageGPTForCausalImageModeling on the tiny golden model', () => {
+  let model: ImageGPTForCausalImageModeling;
+  beforeAll(async () => {
+    model = await ImageGPTForCausalImageModeling.fromSource(dirSource(sharedDir('golden', 'tiny-causal')), {
+      backend,
+    });
+  });
+  afterAll(() => model.dispose());
+
+  it('matches HF logits and the causal loss (labels = input ids)', async () => {
+    const io = await goldenIo('tiny-causal');
+    const ids = intRows(io, 'input_ids');
+    const { logits, loss } = await model.forward(ids, { labels: intRows(io, 'labels') });
+    expectClose(
+      logits!.data as Float32Array,
+      io.float32('logits'),
+      await suggestedAtol('tiny-causal', 'logits'),
+    );
+    expectClose([loss!], io.float32('loss'), await suggestedAtol('tiny-causal', 'loss'));
+  });
+
+  it('skips −100 labels in the loss, as PyTorch does', async () => {
+    const io = await goldenIo('tiny-causal');
+    const ids = intRows(io, 'input_ids');
+    const first = await model.forward([ids[0]!], { labels: [ids[0]!] });
+    const masked = await model.forward(ids, { labels: [ids[0]!, ids[1]!.map(() => -100)] });
+    expect(masked.loss).toBeCloseTo(first.loss!, 12);
+  });
+
+  it('generates HF greedy sequences from SOS and from a 24-token prefix', async () => {
+    const io = await goldenIo('tiny-generate');
+    const fromSos = await model.generate({ batchSize: 2, maxLength: 65 });
+    expect(fromSos.sequences).toEqual(intRows(io, 'greedy_sos_ids'));
+    const prompt = intRows(io, 'greedy_prefix_prompt');
+    const fromPrefix = await model.generate({ prompt, outputScores: true });
+    expect(fromPrefix.sequences).toEqual(intRows(io, 'greedy_prefix_ids'));
+    for (const [r, row] of fromPrefix.sequences.entries()) expect(row.slice(0, 24)).toEqual(prompt[r]);
+    expect(fromPrefix.scores).toHaveLength(41);
+    // No preprocessor_config.json in this folder: nothing to decode images with.
+    expect(fromPrefix.images).toBeUndefined();
+  });
+
+  it('never samples SOS after position 0', async () => {
+    const { sequences } = await model.generate({ doSample: true, temperature: 2, seed: 3, batchSize: 4 });
+    expect(sequences).toHaveLength(4);
+    for (const row of sequences) {
+      expect(row).toHaveLength(65);
+      expect(row[0]).toBe(16);
+      expect(row.slice(1).every((id) => Number.isInteger(id) && id >= 0 && id < 16)).toBe(true);
+    }
+  });
+
+  it('complete() keeps the top rows and continues them like generate() does', async () => {
+    const io = await goldenIo('tiny-generate');
+    const pixels = intRows(io, 'greedy_prefix_ids').map((row) => row.slice(1));
+    const [first] = await model.complete([pixels[0]!], { rows: 3 });
+    expect(first!.kept).toEqual(pixels[0]!.slice(0, 24));
+    expect(first!.original).toEqual(pixels[0]);
+    // The golden greedy continuation of [SOS] + 23 pixels is self-consistent: keeping 24 of its
+    // own pixels and continuing greedily gives the same image back.
+    expect(first!.completions).toEqual([pixels[0]]);
+  });
+
+  it('nll() scores [SOS] + pixels[0:n−1] against all n pixels, the same as the HF loss', async () => {
+    const io = await goldenIo('tiny-causal');
+    const ids = intRows(io, 'input_ids');
+    // The golden rows are SOS + 63 pixels; HF's loss scores those 63 tokens.
+    const { nats, bits, tokens, perInput } = await model.nll(ids.map((row) => row.slice(1)));
+    expect(tokens).toBe(126);
+    expect(nats).toBeCloseTo(io.float32('loss')[0]!, 5);
+    expect(bits).toBeCloseTo(nats / Math.LN2, 12);
+    expect(perInput).toHaveLength(2);
+  });
+
+  it('refuses inputs it cannot use, naming them', async () => {
+    await expect(model.nll([[1, 2, 16]])).rejects.toThrow(/inputs\[0\]: id 2 is 16.*SOS/);
+    await expect(model.complete([new Array(64).fill(0)], { rows: 8 })).rejects.toThrow(HeadsError);
+    await expect(
+      model.complete([{ width: 8, height: 8, channels: 3, data: new Uint8Array(192) }]),
+    ).rejects.toThrow(/no preprocessor_config.json/);
+  });
+
+  it('refuses a classifier checkpoint with a pointer to the right class', async () => {
+    const dir = sharedDir('golden', 'tiny-classify');
+    const config = ImageGPTConfig.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    const checkpoint = readSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))), {
+      source: dir,
+    });
+    await expect(ImageGPTForCausalImageModeling.fromParts({ config, checkpoint, backend })).rejects.toThrow(
+      /no lm_head.weight.*ImageGPTForImageClassification/,
+    );
+  });
+});
+
+describe('ImageGPTForCausalImageModeling on igpt-mnist-16', () => {
+  let model: ImageGPTForCausalImageModeling;
+  const testDigits = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((d) => mnistDigits(d, -3, 0));
+  beforeAll(async () => {
+    model = await ImageGPTForCausalImageModeling.fromSource(dirSource(sharedDir('models', 'igpt-mnist-16')), {
+      backend,
+    });
+  });
+  afterAll(() => model.dispose());
+
+  it('has the test-set likelihood of the model card (≈ 0.47 nats per pixel token)', async () => {
+    const { nats, bits, tokens } = await model.nll(testDigits);
+    expect(tokens).toBe(30 * 256);
+    // 30 test digits, not the card's 1,000, so only the ballpark of 0.4659 nats / 0.6721 bits.
+    expect(nats).toBeGreaterThan(0.3);
+    expect(nats).toBeLessThan(0.65);
+    expect(bits).toBeCloseTo(nats / Math.LN2, 12);
+  });
+
+  it('completes the bottom half of digits and decodes 16×16 images', async () => {
+    const digits = testDigits.slice(0, 2);
+    const results = await model.complete(digits, { doSample: true, seed: 5, numReturnSequences: 2 });
+    const ids = model.processor!.encode(digits).map((row) => Array.from(row));
+    results.forEach((result, i) => {
+      expect(result.original).toEqual(ids[i]);
+      expect(result.kept).toEqual(ids[i]!.slice(0, 128));
+      expect(result.completions).toHaveLength(2);
+      for (const completion of result.completions) {
+        expect(completion).toHaveLength(256);
+        expect(completion.slice(0, 128)).toEqual(result.kept);
+      }
+      expect(result.images).toHaveLength(2);
+      expect(result.images![0]).toMatchObject({ width: 16, height: 16, channels: 3 });
+    });
+    // The same seed draws the same images.
+    const again = await model.complete(digits, { doSample: true, seed: 5, numReturnSequences: 2 });
+    expect(again.map((r) => r.completions)).toEqual(results.map((r) => r.completions));
+  });
+
+  it('decodes partial generations with the missing pixels black', async () => {
+    const { sequences, images } = await model.generate({ maxLength: 1 + 40, doSample: true, seed: 1 });
+    expect(sequences[0]).toHaveLength(41);
+    const image = images![0]!;
+    expect(image).toMatchObject({ width: 16, height: 16, channels: 3 });
+    const palette = [0, 15, 32, 49, 67, 85, 103, 120, 136, 152, 168, 183, 200, 216, 231, 247];
+    for (let p = 0; p < 40; p++) expect(image.data[3 * p]).toBe(palette[sequences[0]![p + 1]!]);
+    expect(image.data.subarray(3 * 40).every((v) => v === 0)).toBe(true);
+  });
+});

@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ImageGPTConfig } from '@imagegpt/config';
+import { Checkpoint, readSafetensors } from '@imagegpt/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNodeBackend } from '../../node/src/node-backend.js';
+import { ImageGPTModel } from './imagegpt-model.js';
+import {
+  dirSource,
+  expectClose,
+  goldenIo,
+  intRows,
+  sharedDir,
+  suggestedAtol,
+} from './test-utils/fixtures.js';
+
+const backend = createNodeBackend({ threads: 2 });
+const CASE = 'tiny-causal';
+
+/** Mean over positions of a golden [B, T, C] tensor, per row. */
+function meanRows(values: Float32Array, [B, T, C]: number[]): number[] {
+  const out: number[] = [];
+  for (let b = 0; b < B!; b++) {
+    for (let c = 0; c < C!; c++) {
+      let sum = 0;
+      for (let t = 0; t < T!; t++) sum += values[(b * T! + t) * C! + c]!;
+      out.push(sum / T!);
+    }
+  }
+  return out;
+}
+
+describe('ImageGPTModel', () => {
+  let model: ImageGPTModel;
+  beforeAll(async () => {
+    model = await ImageGPTModel.fromSource(dirSource(sharedDir('golden', CASE)), { backend, prefer: 'bin' });
+  });
+  afterAll(() => model.dispose());
+
+  it('loads the backbone of a causal checkpoint and returns HF hidden states', async () => {
+    const io = await goldenIo(CASE);
+    const { lastHiddenState, hiddenStates, logits } = await model.forward(intRows(io, 'input_ids'), {
+      outputHiddenStates: true,
+    });
+    expect(lastHiddenState.dims).toEqual([2, 64, 32]);
+    expectClose(
+      lastHiddenState.data as Float32Array,
+      io.float32('last_hidden_state'),
+      await suggestedAtol(CASE, 'last_hidden_state'),
+    );
+    expectClose(
+      hiddenStates![1]!.data as Float32Array,
+      io.float32('hidden_states.1'),
+      await suggestedAtol(CASE, 'hidden_states.1'),
+    );
+    expect(logits === undefined || logits === lastHiddenState).toBe(true);
+  });
+
+  it('features() pools the requested hidden_states entry, with or without positions kept', async () => {
+    const io = await goldenIo(CASE);
+    const ids = intRows(io, 'input_ids');
+    for (const layer of [0, 1, 2]) {
+      const name = `hidden_states.${layer}`;
+      const golden = io.float32(name);
+      const pooled = await model.features(ids, { layer });
+      expectClose(
+        pooled.flatMap((f) => Array.from(f)),
+        meanRows(golden, [2, 64, 32]),
+        await suggestedAtol(CASE, name),
+      );
+      const full = await model.features(ids, { layer, pooling: 'none' });
+      expectClose(
+        full.flatMap((f) => Array.from(f)),
+        golden,
+        await suggestedAtol(CASE, name),
+      );
+    }
+    await expect(model.features(ids, { layer: 3 })).rejects.toThrow(
+      /options.layer: is 3, expected a hidden_states index in 0..2/,
+    );
+  });
+
+  it('features() with addSos feeds [SOS] + pixels[0:T−1]', async () => {
+    const io = await goldenIo(CASE);
+    const ids = intRows(io, 'input_ids');
+    const pixels = ids.map((row) => [...row.slice(1), 5]);
+    const withSos = await model.features(pixels, { addSos: true, pooling: 'none' });
+    expectClose(
+      withSos.flatMap((f) => Array.from(f)),
+      io.float32('last_hidden_state'),
+      await suggestedAtol(CASE, 'last_hidden_state'),
+    );
+  });
+
+  it('accepts a bare ImageGPTModel state dict (no transformer. prefix)', async () => {
+    const dir = sharedDir('golden', CASE);
+    const full = readSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))), {
+      source: dir,
+    });
+    const bare = new Checkpoint(
+      full
+        .names()
+        .filter((name) => name.startsWith('transformer.'))
+        .map((name) => ({ ...full.get(name), name: name.slice('transformer.'.length) })),
+      { source: 'bare' },
+    );
+    const config = ImageGPTConfig.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    const bareModel = await ImageGPTModel.fromParts({ config, checkpoint: bare, backend });
+    try {
+      const io = await goldenIo(CASE);
+      const { lastHiddenState } = await bareModel.forward(intRows(io, 'input_ids'));
+      expectClose(
+        lastHiddenState.data as Float32Array,
+        io.float32('last_hidden_state'),
+        await suggestedAtol(CASE, 'last_hidden_state'),
+      );
+    } finally {
+      await bareModel.dispose();
+    }
+  });
+});

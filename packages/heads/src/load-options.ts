@@ -1,0 +1,25 @@
+import type { ImageGPTConfig } from '@imagegpt/config';
+import type { BackendSessionOptions, Checkpoint, ImageGPTBackend } from '@imagegpt/core';
+import type { ImageGPTImageProcessor } from '@imagegpt/processor';
+
+/** How {@link ImageGPTModel.fromSource} and the other heads load a model folder. */
+export interface LoadOptions {
+  /** The runtime that runs the model (NodeBackend in Node, the web backend in a browser). */
+  backend: ImageGPTBackend;
+  /** Which weight file to read when a folder has both; `loadCheckpoint`'s default when absent. */
+  prefer?: 'safetensors' | 'bin';
+  /** Passed to the backend when it creates the session. */
+  sessionOptions?: BackendSessionOptions;
+  /** Called while weight files are read. */
+  onProgress?: (e: { file: string; loaded: number; total?: number }) => void;
+}
+
+/** Everything a head needs, already in memory: what `fromParts` takes. */
+export interface ModelParts {
+  config: ImageGPTConfig;
+  checkpoint: Checkpoint;
+  /** The image processor; without one the head takes token ids only and returns no images. */
+  processor?: ImageGPTImageProcessor;
+  backend: ImageGPTBackend;
+  sessionOptions?: BackendSessionOptions;
+}

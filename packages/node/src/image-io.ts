@@ -1,0 +1,100 @@
+import { readFile, stat } from 'node:fs/promises';
+import { ImageError, type RawImage } from '@imagegpt/processor';
+import sharp, { type Metadata } from 'sharp';
+
+/** Default refusal threshold for decoded images: 64 megapixels (an 8000x8000 photo). */
+export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
+
+/**
+ * The formats decoded, as sharp names them (`heif` is AVIF). Others sharp could open, SVG above all,
+ * are refused: rendering them runs far more code (XML, CSS, fonts) than an image model needs.
+ */
+const DECODED_FORMATS: ReadonlySet<string> = new Set(['png', 'jpeg', 'webp', 'gif', 'tiff', 'heif']);
+
+/** Options for {@link decodeImage} and {@link readImage}. */
+export interface DecodeImageOptions {
+  /** Refuse images whose header declares more pixels than this (decompression bombs). */
+  maxPixels?: number;
+  /** Name used in error messages. */
+  source?: string;
+}
+
+/**
+ * Decodes PNG, JPEG, WebP, GIF, TIFF or AVIF bytes to an 8-bit {@link RawImage} with sharp.
+ *
+ * 16-bit images are reduced to 8 bits, CMYK and other colour spaces are converted to sRGB,
+ * animated images give their first frame, and alpha is kept (the processor drops it). The pixel
+ * limit is checked against the header before anything is decompressed.
+ *
+ * @example
+ * ```ts
+ * const image = await decodeImage(await readFile('digit.png'));
+ * const ids = processor.encode(image);
+ * ```
+ */
+export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions = {}): Promise<RawImage> {
+  const source = options.source ?? 'image';
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata();
+  } catch (e) {
+    throw new ImageError(`${source}: not a readable image (${reason(e)})`);
+  }
+  if (!DECODED_FORMATS.has(meta.format)) {
+    throw new ImageError(
+      `${source}: ${meta.format} images are not supported, expected PNG, JPEG, WebP, GIF, TIFF or AVIF`,
+    );
+  }
+  const width = meta.width ?? 0;
+  const height = meta.pageHeight ?? meta.height ?? 0;
+  if (width <= 0 || height <= 0) throw new ImageError(`${source}: image has no pixels (${width}x${height})`);
+  if (width * height > maxPixels) {
+    throw new ImageError(
+      `${source}: ${width}x${height} is ${width * height} pixels, over the limit of ${maxPixels} (maxPixels)`,
+    );
+  }
+  try {
+    const pipeline = sharp(bytes, { limitInputPixels: maxPixels, pages: 1, failOn: 'error' }).toColourspace('srgb');
+    const hasAlpha = meta.hasAlpha === true;
+    const grey = (meta.channels === 1 || meta.channels === 2) && meta.space !== 'cmyk';
+    const shaped = grey && !hasAlpha ? pipeline.toColourspace('b-w') : hasAlpha ? pipeline.ensureAlpha() : pipeline.removeAlpha();
+    const { data, info } = await shaped.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const channels = info.channels;
+    if (channels !== 1 && channels !== 3 && channels !== 4) {
+      throw new ImageError(`${source}: unsupported channel count ${channels} after decoding`);
+    }
+    return { width: info.width, height: info.height, channels, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  } catch (e) {
+    if (e instanceof ImageError) throw e;
+    throw new ImageError(`${source}: could not decode (${reason(e)})`);
+  }
+}
+
+/** Reads and decodes an image file; errors name the file. Only regular files are read. */
+export async function readImage(path: string, options: DecodeImageOptions = {}): Promise<RawImage> {
+  let bytes: Uint8Array;
+  try {
+    // A device or pipe (/dev/zero, a FIFO) has no end or blocks on open, so it is refused unread.
+    if (!(await stat(path)).isFile()) throw new ImageError(`${path}: not a regular file`);
+    bytes = await readFile(path);
+  } catch (e) {
+    if (e instanceof ImageError) throw e;
+    throw new ImageError(`${path}: cannot read (${reason(e)})`);
+  }
+  return decodeImage(bytes, { ...options, source: options.source ?? path });
+}
+
+/** Encodes an 8-bit image as PNG, optionally upscaled by an integer factor with nearest neighbour. */
+export async function encodePng(image: RawImage, options: { scale?: number } = {}): Promise<Uint8Array> {
+  const scale = options.scale ?? 1;
+  let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
+  if (scale !== 1) {
+    pipeline = pipeline.resize(image.width * scale, image.height * scale, { kernel: 'nearest' });
+  }
+  return new Uint8Array(await pipeline.png().toBuffer());
+}
+
+function reason(e: unknown): string {
+  return e instanceof Error ? e.message.split('\n')[0]! : String(e);
+}
