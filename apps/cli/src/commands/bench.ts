@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { createNodeBackend, ImageGPTConfig, ImageGPTImageProcessor } from '@imagegpt/node';
+import { formatBench } from '../bench/format-bench.js';
+import { heldOutDigits } from '../bench/held-out-digits.js';
+import { runBench } from '../bench/run-bench.js';
+import { EMBEDDED, type GlobalOptions, type Io } from '../context.js';
+import { common } from '../main.js';
+import { seconds, writeOutput } from './shared.js';
+
+interface BenchFlags extends GlobalOptions {
+  quick?: boolean;
+  out?: string;
+  golden?: string;
+}
+
+/** The golden `small-causal` case beside the repository (../shared/golden), when it is there. */
+const DEFAULT_GOLDEN = fileURLToPath(new URL('../../../../../shared/golden/small-causal', import.meta.url));
+
+/** `igpt bench`: decode, prefill, processor and cold-start speed against the machine's limits. */
+export function benchCommand(io: Io): Command {
+  return common(new Command('bench'))
+    .description('measure decode, prefill, processor and cold-start speed, and the memory-bandwidth limit they face')
+    .option('--quick', 'a smoke run of every measurement in seconds (figures are not meaningful)')
+    .option('--out <file>', 'JSON results file (default: bench-results/bench-<date>.json)')
+    .option('--golden <dir>', 'the golden small-causal case, for the quantized logit error', DEFAULT_GOLDEN)
+    .addHelpText(
+      'after',
+      `
+Models: the embedded MNIST model and a random-weight model of iGPT-small's shape (24 layers,
+512 wide, 8 heads, vocab 513, 1024 positions). Each decode figure is also given as a ratio to
+its limit: bytes read per step (weights + KV cache) / the measured memory bandwidth.
+
+Examples:
+  $ igpt bench
+  $ igpt bench --quick --json`,
+    )
+    .action(async (flags: BenchFlags) => {
+      const started = performance.now();
+      const threads = flags.threads ?? availableParallelism();
+      const backend = createNodeBackend({ threads });
+      const embeddedDir = EMBEDDED.causal;
+      const config = ImageGPTConfig.parse(readFileSync(join(embeddedDir, 'config.json'), 'utf8'));
+      const processor = ImageGPTImageProcessor.parse(readFileSync(join(embeddedDir, 'preprocessor_config.json'), 'utf8'));
+      const heldOut = heldOutDigits(processor, config.sosTokenId);
+      const results = await runBench({
+        backend,
+        threads,
+        embeddedDir,
+        quick: flags.quick === true,
+        ...(flags.golden === undefined ? {} : { smallCausalDir: resolve(flags.golden) }),
+        ...(heldOut === undefined ? {} : { heldOut }),
+        log: (line) => {
+          if (!flags.json) io.err(`bench: ${line}`);
+        },
+      });
+      const stamp = results.date.replace(/[:.]/g, '-');
+      const out = await writeOutput(flags.out ?? join('bench-results', `bench-${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`, true);
+      if (flags.json) io.out(JSON.stringify({ ...results, file: out }, null, 2));
+      else {
+        io.out(formatBench(results));
+        io.out(`\nwrote ${out} in ${seconds(performance.now() - started)}`);
+      }
+    });
+}

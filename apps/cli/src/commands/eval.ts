@@ -1,0 +1,68 @@
+import { readFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { CliError } from '../cli-error.js';
+import { common } from '../main.js';
+import { type GlobalOptions, type Io, report } from '../context.js';
+import { progressBar } from '../progress.js';
+import { listImages, loadCausal, readImages } from './shared.js';
+
+interface EvalFlags extends GlobalOptions {
+  model?: string;
+  tokens?: string;
+}
+
+/** `igpt eval`: mean negative log-likelihood of images or token files. */
+export function evalCommand(io: Io): Command {
+  return common(new Command('eval'))
+    .description('mean NLL per pixel token of a folder of images (or a --tokens file), in nats and bits')
+    .argument('[dir]', 'folder of images (searched recursively)')
+    .option('--model <dir>', 'Hugging Face model folder (default: the embedded MNIST model)')
+    .option('--tokens <file>', 'a JSON file from `igpt generate --save-tokens` (or { tokens: number[][] })')
+    .addHelpText(
+      'after',
+      `
+The input is [SOS] + pixels[0:HW-1] and all HW pixel tokens are scored, as the model card does.
+
+Examples:
+  $ igpt eval ./mnist/test
+  $ igpt eval --tokens samples.json`,
+    )
+    .action(async (dir: string | undefined, flags: EvalFlags) => {
+      if ((dir === undefined) === (flags.tokens === undefined)) throw new CliError('give either a folder of images or --tokens FILE');
+      let ids: number[][];
+      let source: string;
+      const model = await loadCausal(flags);
+      try {
+        if (flags.tokens) {
+          source = flags.tokens;
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(await readFile(flags.tokens, 'utf8'));
+          } catch (e) {
+            throw new CliError(`${flags.tokens}: not a readable JSON tokens file (${(e as Error).message.split('\n')[0]})`);
+          }
+          const tokens = Array.isArray(parsed) ? parsed : (parsed as { tokens?: unknown }).tokens;
+          if (!Array.isArray(tokens) || !tokens.every((r) => Array.isArray(r) && r.every((v) => Number.isInteger(v)))) {
+            throw new CliError(`${flags.tokens}: expected { "tokens": number[][] } of pixel ids`);
+          }
+          ids = tokens as number[][];
+        } else {
+          source = dir!;
+          const files = await listImages(dir!);
+          if (files.length === 0) throw new CliError(`${dir}: no images found`);
+          const processor = model.processor;
+          if (!processor) throw new CliError('the model folder has no preprocessor_config.json');
+          ids = processor.encode(await readImages(files)).map((a) => Array.from(a));
+        }
+        const bar = progressBar(io, !flags.json, 'eval', ids.length);
+        const result = await model.nll(ids, { onProgress: (e) => bar.update(e.done) });
+        const summary = { natsPerToken: result.nats, bitsPerToken: result.bits, tokens: result.tokens };
+        bar.stop();
+        report(io, flags, { source, images: ids.length, ...summary }, () => [
+          `${source}: ${ids.length} images, ${summary.natsPerToken.toFixed(4)} nats/token, ${summary.bitsPerToken.toFixed(4)} bits/token`,
+        ]);
+      } finally {
+        await model.dispose();
+      }
+    });
+}

@@ -1,0 +1,109 @@
+import { randomInt } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import {
+  ImageGPTForCausalImageModeling,
+  ImageGPTForImageClassification,
+  type RawImage,
+  readImage,
+  writeFileAtomic,
+} from '@imagegpt/node';
+import { CliError } from '../cli-error.js';
+import { EMBEDDED, type GlobalOptions } from '../context.js';
+
+/** Image file endings the CLI picks up from folders. */
+export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.avif']);
+
+/** Checks a model folder before loading, so the error names the flag and the folder. */
+export function modelDir(dir: string | undefined, kind: 'causal' | 'classifier'): string {
+  if (dir === undefined) return EMBEDDED[kind];
+  const full = resolve(dir);
+  if (!existsSync(full)) throw new CliError(`--model ${dir}: no such directory`);
+  if (!statSync(full).isDirectory()) throw new CliError(`--model ${dir}: not a directory`);
+  if (!existsSync(join(full, 'config.json'))) {
+    throw new CliError(`--model ${dir}: not a model folder (no config.json; expected a Hugging Face ImageGPT folder)`);
+  }
+  return full;
+}
+
+/** Loads the causal model from --model or the embedded one. */
+export async function loadCausal(options: GlobalOptions & { model?: string }): Promise<ImageGPTForCausalImageModeling> {
+  return ImageGPTForCausalImageModeling.fromPretrained(modelDir(options.model, 'causal'), { threads: options.threads });
+}
+
+/** Loads the classifier from --model or the embedded one. */
+export async function loadClassifier(options: GlobalOptions & { model?: string }): Promise<ImageGPTForImageClassification> {
+  return ImageGPTForImageClassification.fromPretrained(modelDir(options.model, 'classifier'), { threads: options.threads });
+}
+
+/** Reads image files; each error names the file. */
+export async function readImages(paths: string[]): Promise<RawImage[]> {
+  if (paths.length === 0) throw new CliError('no image given');
+  const out: RawImage[] = [];
+  for (const path of paths) {
+    if (!existsSync(path)) throw new CliError(`${path}: no such file`);
+    out.push(await readImage(path));
+  }
+  return out;
+}
+
+/** Lists image files under a folder, sorted, recursing into sub-folders. */
+export async function listImages(dir: string): Promise<string[]> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`${dir}: no such directory`);
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    const entries = (await readdir(d, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase())) out.push(p);
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+/** Reads an image-folder dataset DIR/<label>/*.png; labels sorted naturally. */
+export async function listLabelled(dir: string): Promise<{ labels: string[]; files: { path: string; label: number }[] }> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`${dir}: no such directory`);
+  const labels = (await readdir(dir, { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  if (labels.length < 2) throw new CliError(`${dir}: expected one sub-folder per label (DIR/<label>/*.png), found ${labels.length}`);
+  const files: { path: string; label: number }[] = [];
+  for (const [label, name] of labels.entries()) {
+    for (const path of await listImages(join(dir, name))) files.push({ path, label });
+  }
+  return { labels, files };
+}
+
+/**
+ * Checks every output path before any work starts, so a run that would be refused at the end
+ * neither wastes time nor leaves some of its outputs written.
+ */
+export function checkOutputs(paths: (string | undefined)[], force: boolean | undefined): void {
+  if (force) return;
+  for (const path of paths) {
+    if (path !== undefined && existsSync(resolve(path))) throw new CliError(`${path} already exists; pass --force to overwrite it`);
+  }
+}
+
+/** Writes an output file atomically; refuses to overwrite without --force. */
+export async function writeOutput(path: string, data: Uint8Array | string, force: boolean | undefined): Promise<string> {
+  const full = resolve(path);
+  if (!force && existsSync(full)) throw new CliError(`${path} already exists; pass --force to overwrite it`);
+  await writeFileAtomic(full, data, { force: force === true });
+  return full;
+}
+
+/** A seed from the flag, or a random one that is printed so the run can be repeated. */
+export function resolveSeed(seed: number | undefined): number {
+  return seed ?? randomInt(0, 2 ** 31 - 1);
+}
+
+/** Milliseconds to a short human figure. */
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}

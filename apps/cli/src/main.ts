@@ -1,0 +1,113 @@
+import { Command, CommanderError, Option } from 'commander';
+import { CliError } from './cli-error.js';
+import { classifyCommand } from './commands/classify.js';
+import { completeCommand } from './commands/complete.js';
+import { conformanceCommand } from './commands/conformance.js';
+import { evalCommand } from './commands/eval.js';
+import { exportCommand } from './commands/export.js';
+import { featuresCommand } from './commands/features.js';
+import { generateCommand } from './commands/generate.js';
+import { infoCommand } from './commands/info.js';
+import { paletteCommand } from './commands/palette.js';
+import { probeCommand } from './commands/probe.js';
+import { type Io, processIo } from './context.js';
+
+/** Parses a positive integer flag, naming the flag on error. */
+export function int(flag: string, min = 1) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new CliError(`${flag} must be an integer >= ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+/** Parses a number flag within [min, max]. */
+export function num(flag: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      throw new CliError(`${flag} must be a number in [${min}, ${max}], got "${value}"`);
+    }
+    return n;
+  };
+}
+
+/** Options shared by every command. */
+export function common(cmd: Command): Command {
+  return cmd
+    .option('--json', 'machine-readable output on stdout')
+    .option('--verbose', 'print stack traces on errors')
+    .addOption(new Option('--threads <n>', 'CPU threads for the runtime (default: all cores)').argParser(int('--threads')));
+}
+
+/** Builds the `igpt` program; `io` is where output goes. */
+export function buildProgram(io: Io): Command {
+  const program = new Command('igpt')
+    .description('ImageGPT.ts: generate, complete, classify and embed images with ImageGPT models')
+    .version('0.1.0')
+    .showHelpAfterError(false)
+    .configureOutput({
+      writeOut: (s) => io.out(s.replace(/\n$/, '')),
+      writeErr: (s) => io.err(s.replace(/\n$/, '')),
+      outputError: () => {},
+    })
+    .exitOverride();
+  program.addHelpText(
+    'after',
+    `
+With no --model, commands use the embedded MNIST model (16x16 digits).
+
+Examples:
+  $ igpt generate --n 16 --seed 1 --out digits.png
+  $ igpt complete digit.png --fraction 0.5 --n 4
+  $ igpt classify digit.png --json
+  $ igpt conformance ../shared/golden/tiny-causal --weights bin`,
+  );
+  for (const register of [
+    generateCommand,
+    completeCommand,
+    classifyCommand,
+    featuresCommand,
+    probeCommand,
+    evalCommand,
+    paletteCommand,
+    exportCommand,
+    infoCommand,
+    conformanceCommand,
+  ]) {
+    const cmd = register(io);
+    cmd.exitOverride().configureOutput({
+      writeOut: (s) => io.out(s.replace(/\n$/, '')),
+      writeErr: (s) => io.err(s.replace(/\n$/, '')),
+      outputError: () => {},
+    });
+    program.addCommand(cmd);
+  }
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[], baseIo: Io = processIo): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  const io: Io = { ...baseIo, exitCode: 0 };
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return io.exitCode ?? 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
+      if (e.code === 'commander.help') return 0;
+      io.err(oneLine(e.message.replace(/^error: /, 'igpt: ')));
+      return 1;
+    }
+    const err = e instanceof Error ? e : new Error(String(e));
+    const code = e instanceof CliError ? e.exitCode : 1;
+    io.err(verbose && err.stack ? err.stack : `igpt: ${oneLine(err.message)}`);
+    return code;
+  }
+}
+
+function oneLine(s: string): string {
+  return s.split('\n').find((l) => l.trim() !== '')?.trim() ?? s;
+}
