@@ -1,6 +1,8 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readSafetensors, writeSafetensors } from '@imagegpt/core';
 import { describe, expect, it } from 'vitest';
-import { igpt, REPO } from './test-utils.js';
+import { igpt, REPO, tempDir } from './test-utils.js';
 
 const GOLDEN = join(REPO, '..', 'shared', 'golden');
 const MODEL_CASES = ['tiny-causal', 'tiny-causal-mask', 'tiny-generate', 'tiny-classify', 'small-causal'];
@@ -50,8 +52,49 @@ describe('pnpm igpt conformance (CONFORMANCE.md contract)', () => {
     for (const name of ['logits', 'pooled', 'loss', 'last_hidden_state']) expect(run.stdout).toMatch(new RegExp(`pass\\s+${name}\\b`));
   });
 
+  it('fails (exit 1) on an output it does not know how to compute', () => {
+    const dir = join(tempDir(), 'case');
+    cpSync(join(GOLDEN, 'tiny-classify'), dir, { recursive: true });
+    const io = readSafetensors(readFileSync(join(dir, 'io.safetensors')));
+    const tensors = io.names().map((name) => {
+      const t = io.get(name);
+      return { name, dtype: t.dtype, shape: [...t.shape], data: t.bytes };
+    });
+    tensors.push({ name: 'mystery_output', dtype: 'F32', shape: [2], data: new Uint8Array(8) });
+    writeFileSync(join(dir, 'io.safetensors'), writeSafetensors(tensors));
+    const run = igpt(['conformance', dir, '--json']);
+    const report = JSON.parse(run.stdout) as Report;
+    expect(run.code).toBe(1);
+    expect(report.pass).toBe(false);
+    expect(report.outputs.find((o) => o.name === 'mystery_output')).toMatchObject({ pass: false });
+    expect(report.outputs.filter((o) => o.name !== 'mystery_output').every((o) => o.pass)).toBe(true);
+  });
+
+  it('fails (exit 1) when a reference value is off', () => {
+    const dir = join(tempDir(), 'case');
+    cpSync(join(GOLDEN, 'tiny-classify'), dir, { recursive: true });
+    const io = readSafetensors(readFileSync(join(dir, 'io.safetensors')));
+    const tensors = io.names().map((name) => {
+      const t = io.get(name);
+      const data = name === 'pooled' ? Float32Array.from(io.float32(name), (v, i) => (i === 5 ? v + 1e-3 : v)) : t.bytes;
+      return { name, dtype: t.dtype, shape: [...t.shape], data };
+    });
+    writeFileSync(join(dir, 'io.safetensors'), writeSafetensors(tensors));
+    const run = igpt(['conformance', dir, '--json']);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as Report;
+    expect(report.outputs.find((o) => o.name === 'pooled')).toMatchObject({ pass: false });
+  });
+
   it('exits 2 on a folder that is not a case', () => {
     expect(igpt(['conformance', join(REPO, 'packages')]).code).toBe(2);
     expect(igpt(['conformance', '/no/such/case']).code).toBe(2);
+    const noWeights = join(tempDir(), 'case');
+    cpSync(join(GOLDEN, 'tiny-causal'), noWeights, { recursive: true, filter: (src) => !src.endsWith('.bin') });
+    const run = igpt(['conformance', noWeights, '--weights', 'bin']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('pytorch_model.bin');
+    writeFileSync(join(noWeights, 'meta.json'), '{ not json');
+    expect(igpt(['conformance', noWeights]).code).toBe(2);
   });
 });
