@@ -3,5 +3,9 @@ import { workspaceAliases } from '../../tooling/scripts/vitest-aliases.js';
 
 export default defineProject({
   resolve: { alias: workspaceAliases },
-  test: { name: '@imagegpt/model-mnist-16', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], testTimeout: 60_000 },
+  test: {
+    name: '@imagegpt/model-mnist-16',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 60_000,
+  },
 });

@@ -50,7 +50,9 @@ for (let digit = 0; digit <= 9; digit++) {
       mkdir(dir, { recursive: true }).then(async () =>
         writeFile(
           join(dir, `${String(index).padStart(4, '0')}.png`),
-          await sharp(pixels, { raw: { width: SIDE, height: SIDE, channels: 1 } }).png().toBuffer(),
+          await sharp(pixels, { raw: { width: SIDE, height: SIDE, channels: 1 } })
+            .png()
+            .toBuffer(),
         ),
       ),
     );

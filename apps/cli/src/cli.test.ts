@@ -22,7 +22,18 @@ describe('igpt generate', () => {
     const dir = tempDir();
     const runs = [1, 2].map((i) =>
       json<{ out: string; seed: number }>(
-        igpt(['generate', '--n', '2', '--seed', '7', '--out', join(dir, `g${i}.png`), '--save-tokens', join(dir, `t${i}.json`), '--json']),
+        igpt([
+          'generate',
+          '--n',
+          '2',
+          '--seed',
+          '7',
+          '--out',
+          join(dir, `g${i}.png`),
+          '--save-tokens',
+          join(dir, `t${i}.json`),
+          '--json',
+        ]),
       ),
     );
     expect(runs[0]!.seed).toBe(7);
@@ -49,7 +60,19 @@ describe('igpt complete', () => {
     const dir = tempDir();
     const image = testImages[300]!.path;
     const out = json<{ rows: number; results: { kept: number[]; completions: number[][] }[] }>(
-      igpt(['complete', image, '--rows', '6', '--n', '3', '--seed', '1', '--out', join(dir, 'c.png'), '--json']),
+      igpt([
+        'complete',
+        image,
+        '--rows',
+        '6',
+        '--n',
+        '3',
+        '--seed',
+        '1',
+        '--out',
+        join(dir, 'c.png'),
+        '--json',
+      ]),
     );
     expect(out.rows).toBe(6);
     const [result] = out.results;
@@ -61,7 +84,19 @@ describe('igpt complete', () => {
     }
     // The kept pixels are the image's own tokens: features of the same digit agree.
     const again = json<{ results: { kept: number[] }[] }>(
-      igpt(['complete', image, '--rows', '6', '--n', '1', '--seed', '2', '--out', join(dir, 'd.png'), '--json']),
+      igpt([
+        'complete',
+        image,
+        '--rows',
+        '6',
+        '--n',
+        '1',
+        '--seed',
+        '2',
+        '--out',
+        join(dir, 'd.png'),
+        '--json',
+      ]),
     );
     expect(again.results[0]!.kept).toEqual(result!.kept);
   });
@@ -69,17 +104,25 @@ describe('igpt complete', () => {
 
 describe('the model card figures on the 1,000 held-out digits', () => {
   it('classify reaches 94.8% within 1 point', () => {
-    const run = json<{ label: string }[]>(igpt(['classify', ...testImages.map((t) => t.path), '--json', '--top', '1']));
+    const run = json<{ label: string }[]>(
+      igpt(['classify', ...testImages.map((t) => t.path), '--json', '--top', '1']),
+    );
     expect(run).toHaveLength(1000);
     const correct = run.filter((r, i) => r.label === String(testImages[i]!.label)).length;
     const accuracy = correct / 1000;
-    console.log(`classify accuracy on 1,000 held-out digits: ${(accuracy * 100).toFixed(1)}% (model card ${MODEL_CARD.accuracy * 100}%)`);
+    console.log(
+      `classify accuracy on 1,000 held-out digits: ${(accuracy * 100).toFixed(1)}% (model card ${MODEL_CARD.accuracy * 100}%)`,
+    );
     expect(Math.abs(accuracy - MODEL_CARD.accuracy)).toBeLessThanOrEqual(0.01);
   });
 
   it('eval gives 0.4659 nats per token within 1%', () => {
-    const run = json<{ natsPerToken: number; bitsPerToken: number; images: number }>(igpt(['eval', mnist.test, '--json']));
-    console.log(`eval on 1,000 held-out digits: ${run.natsPerToken.toFixed(4)} nats/token, ${run.bitsPerToken.toFixed(4)} bits/token`);
+    const run = json<{ natsPerToken: number; bitsPerToken: number; images: number }>(
+      igpt(['eval', mnist.test, '--json']),
+    );
+    console.log(
+      `eval on 1,000 held-out digits: ${run.natsPerToken.toFixed(4)} nats/token, ${run.bitsPerToken.toFixed(4)} bits/token`,
+    );
     expect(run.images).toBe(1000);
     expect(Math.abs(run.natsPerToken / MODEL_CARD.natsPerToken - 1)).toBeLessThanOrEqual(0.01);
     expect(run.bitsPerToken).toBeCloseTo(run.natsPerToken / Math.LN2, 6);
@@ -90,7 +133,18 @@ describe('igpt probe', () => {
   it('runs end to end on a small subset and plots accuracy by layer', () => {
     const dir = tempDir();
     const out = json<{ layers: { layer: number; accuracy: number }[]; out: string }>(
-      igpt(['probe', '--train', mnist.train, '--test', mnist.test, '--limit', '20', '--out', join(dir, 'probe.png'), '--json']),
+      igpt([
+        'probe',
+        '--train',
+        mnist.train,
+        '--test',
+        mnist.test,
+        '--limit',
+        '20',
+        '--out',
+        join(dir, 'probe.png'),
+        '--json',
+      ]),
     );
     expect(out.layers.map((l) => l.layer)).toEqual([0, 1, 2, 3, 4]);
     // Deep layers separate digits far better than the embeddings (model card: 35% vs 94%).
@@ -107,7 +161,9 @@ describe('igpt info, features, palette, export', () => {
   });
 
   it('features gives n_embd values per image', () => {
-    const rows = json<{ features: number[] }[]>(igpt(['features', testImages[0]!.path, testImages[1]!.path, '--layer', '2', '--json']));
+    const rows = json<{ features: number[] }[]>(
+      igpt(['features', testImages[0]!.path, testImages[1]!.path, '--layer', '2', '--json']),
+    );
     expect(rows).toHaveLength(2);
     expect(rows[0]!.features).toHaveLength(128);
     expect(rows[0]!.features).not.toEqual(rows[1]!.features);

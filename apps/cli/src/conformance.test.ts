@@ -49,7 +49,8 @@ describe('pnpm igpt conformance (CONFORMANCE.md contract)', () => {
   it('prints one line per output without --json', () => {
     const run = igpt(['conformance', join(GOLDEN, 'tiny-classify')]);
     expect(run.code).toBe(0);
-    for (const name of ['logits', 'pooled', 'loss', 'last_hidden_state']) expect(run.stdout).toMatch(new RegExp(`pass\\s+${name}\\b`));
+    for (const name of ['logits', 'pooled', 'loss', 'last_hidden_state'])
+      expect(run.stdout).toMatch(new RegExp(`pass\\s+${name}\\b`));
   });
 
   it('fails (exit 1) on an output it does not know how to compute', () => {
@@ -76,7 +77,8 @@ describe('pnpm igpt conformance (CONFORMANCE.md contract)', () => {
     const io = readSafetensors(readFileSync(join(dir, 'io.safetensors')));
     const tensors = io.names().map((name) => {
       const t = io.get(name);
-      const data = name === 'pooled' ? Float32Array.from(io.float32(name), (v, i) => (i === 5 ? v + 1e-3 : v)) : t.bytes;
+      const data =
+        name === 'pooled' ? Float32Array.from(io.float32(name), (v, i) => (i === 5 ? v + 1e-3 : v)) : t.bytes;
       return { name, dtype: t.dtype, shape: [...t.shape], data };
     });
     writeFileSync(join(dir, 'io.safetensors'), writeSafetensors(tensors));
@@ -90,7 +92,10 @@ describe('pnpm igpt conformance (CONFORMANCE.md contract)', () => {
     expect(igpt(['conformance', join(REPO, 'packages')]).code).toBe(2);
     expect(igpt(['conformance', '/no/such/case']).code).toBe(2);
     const noWeights = join(tempDir(), 'case');
-    cpSync(join(GOLDEN, 'tiny-causal'), noWeights, { recursive: true, filter: (src) => !src.endsWith('.bin') });
+    cpSync(join(GOLDEN, 'tiny-causal'), noWeights, {
+      recursive: true,
+      filter: (src) => !src.endsWith('.bin'),
+    });
     const run = igpt(['conformance', noWeights, '--weights', 'bin']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('pytorch_model.bin');

@@ -15,7 +15,16 @@ const inputs = readdirSync(digits)
   .map((f) => join(digits, f));
 
 const steps: string[][] = [
-  ['generate', '--n', '16', '--out', join(outDir, 'generated.png'), '--save-tokens', join(outDir, 'generated-tokens.json'), '--force'],
+  [
+    'generate',
+    '--n',
+    '16',
+    '--out',
+    join(outDir, 'generated.png'),
+    '--save-tokens',
+    join(outDir, 'generated-tokens.json'),
+    '--force',
+  ],
   ['complete', ...inputs, '--fraction', '0.5', '--n', '4', '--out', join(outDir, 'completed.png'), '--force'],
 ];
 for (const argv of steps) {
@@ -23,4 +32,6 @@ for (const argv of steps) {
   const code = await main(argv);
   if (code !== 0) process.exit(code);
 }
-console.log(`\nOpen ${join(outDir, 'generated.png')} and ${join(outDir, 'completed.png')} to see the digits.`);
+console.log(
+  `\nOpen ${join(outDir, 'generated.png')} and ${join(outDir, 'completed.png')} to see the digits.`,
+);

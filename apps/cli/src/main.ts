@@ -16,7 +16,8 @@ import { type Io, processIo } from './context.js';
 export function int(flag: string, min = 1) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new CliError(`${flag} must be an integer >= ${min}, got "${value}"`);
+    if (!Number.isInteger(n) || n < min)
+      throw new CliError(`${flag} must be an integer >= ${min}, got "${value}"`);
     return n;
   };
 }
@@ -37,7 +38,11 @@ export function common(cmd: Command): Command {
   return cmd
     .option('--json', 'machine-readable output on stdout')
     .option('--verbose', 'print stack traces on errors')
-    .addOption(new Option('--threads <n>', 'CPU threads for the runtime (default: all cores)').argParser(int('--threads')));
+    .addOption(
+      new Option('--threads <n>', 'CPU threads for the runtime (default: all cores)').argParser(
+        int('--threads'),
+      ),
+    );
 }
 
 /** Builds the `igpt` program; `io` is where output goes. */
@@ -96,7 +101,8 @@ export async function main(argv: string[], baseIo: Io = processIo): Promise<numb
     return io.exitCode ?? 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0)
+        return 0;
       if (e.code === 'commander.help') return 0;
       io.err(oneLine(e.message.replace(/^error: /, 'igpt: ')));
       return 1;
@@ -109,5 +115,10 @@ export async function main(argv: string[], baseIo: Io = processIo): Promise<numb
 }
 
 function oneLine(s: string): string {
-  return s.split('\n').find((l) => l.trim() !== '')?.trim() ?? s;
+  return (
+    s
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? s
+  );
 }

@@ -44,7 +44,9 @@ export function tempDir(prefix = 'igpt-test-'): string {
  */
 export function mnistFolders(dir: string, trainPerClass: number): { train: string; test: string } {
   const script = join(REPO, 'apps', 'cli', 'scripts', 'mnist-folders.mjs');
-  const r = spawnSync(process.execPath, [script, dir, '--train-per-class', String(trainPerClass)], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [script, dir, '--train-per-class', String(trainPerClass)], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`mnist-folders failed: ${r.stderr}`);
   return { train: join(dir, 'train'), test: join(dir, 'test') };
 }

@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { MODEL_FILES, mnistCausalUrl, mnistClassifierUrl } from './index.js';
 
 const shared = new URL('../../../../shared/models/', import.meta.url);
-const sha = (u: URL) => createHash('sha256').update(readFileSync(fileURLToPath(u))).digest('hex');
+const sha = (u: URL) =>
+  createHash('sha256')
+    .update(readFileSync(fileURLToPath(u)))
+    .digest('hex');
 
 describe('embedded MNIST model', () => {
   it.each([
@@ -18,7 +21,9 @@ describe('embedded MNIST model', () => {
   });
 
   it('has the classifier labels 0..9', () => {
-    const config = JSON.parse(readFileSync(fileURLToPath(new URL('config.json', mnistClassifierUrl)), 'utf8'));
+    const config = JSON.parse(
+      readFileSync(fileURLToPath(new URL('config.json', mnistClassifierUrl)), 'utf8'),
+    );
     expect(Object.values(config.id2label)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
   });
 });

@@ -55,16 +55,28 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
     );
   }
   try {
-    const pipeline = sharp(bytes, { limitInputPixels: maxPixels, pages: 1, failOn: 'error' }).toColourspace('srgb');
+    const pipeline = sharp(bytes, { limitInputPixels: maxPixels, pages: 1, failOn: 'error' }).toColourspace(
+      'srgb',
+    );
     const hasAlpha = meta.hasAlpha === true;
     const grey = (meta.channels === 1 || meta.channels === 2) && meta.space !== 'cmyk';
-    const shaped = grey && !hasAlpha ? pipeline.toColourspace('b-w') : hasAlpha ? pipeline.ensureAlpha() : pipeline.removeAlpha();
+    const shaped =
+      grey && !hasAlpha
+        ? pipeline.toColourspace('b-w')
+        : hasAlpha
+          ? pipeline.ensureAlpha()
+          : pipeline.removeAlpha();
     const { data, info } = await shaped.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     const channels = info.channels;
     if (channels !== 1 && channels !== 3 && channels !== 4) {
       throw new ImageError(`${source}: unsupported channel count ${channels} after decoding`);
     }
-    return { width: info.width, height: info.height, channels, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+    return {
+      width: info.width,
+      height: info.height,
+      channels,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    };
   } catch (e) {
     if (e instanceof ImageError) throw e;
     throw new ImageError(`${source}: could not decode (${reason(e)})`);
@@ -88,7 +100,9 @@ export async function readImage(path: string, options: DecodeImageOptions = {}):
 /** Encodes an 8-bit image as PNG, optionally upscaled by an integer factor with nearest neighbour. */
 export async function encodePng(image: RawImage, options: { scale?: number } = {}): Promise<Uint8Array> {
   const scale = options.scale ?? 1;
-  let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
+  let pipeline = sharp(image.data, {
+    raw: { width: image.width, height: image.height, channels: image.channels },
+  });
   if (scale !== 1) {
     pipeline = pipeline.resize(image.width * scale, image.height * scale, { kernel: 'nearest' });
   }

@@ -1,15 +1,21 @@
 // @imagegpt/node: the whole ImageGPT.ts API, wired to onnxruntime-node, the file system and sharp.
 export * from '@imagegpt/config';
 export * from '@imagegpt/core';
-export * from '@imagegpt/processor';
 export * from '@imagegpt/heads';
+export * from '@imagegpt/processor';
+export {
+  DEFAULT_MAX_PIXELS,
+  type DecodeImageOptions,
+  decodeImage,
+  encodePng,
+  readImage,
+} from './image-io.js';
+export * from './node-backend.js';
+export { NodeFileSource } from './node-file-source.js';
 export {
   ImageGPTForCausalImageModeling,
   ImageGPTForImageClassification,
   ImageGPTModel,
   type NodePretrainedOptions,
 } from './pretrained.js';
-export * from './node-backend.js';
-export { NodeFileSource } from './node-file-source.js';
-export { DEFAULT_MAX_PIXELS, type DecodeImageOptions, decodeImage, encodePng, readImage } from './image-io.js';
-export { writeFileAtomic, type WriteOptions, OutputExistsError } from './write-file.js';
+export { OutputExistsError, type WriteOptions, writeFileAtomic } from './write-file.js';

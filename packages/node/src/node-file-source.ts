@@ -39,7 +39,10 @@ export class NodeFileSource implements FileSource {
     }
   }
 
-  async read(path: string, onProgress?: (loaded: number, total: number | undefined) => void): Promise<Uint8Array> {
+  async read(
+    path: string,
+    onProgress?: (loaded: number, total: number | undefined) => void,
+  ): Promise<Uint8Array> {
     const full = this.resolvePath(path);
     if (!onProgress) return new Uint8Array(await readFile(full));
     const handle = await open(full, 'r');

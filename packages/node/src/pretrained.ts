@@ -45,7 +45,10 @@ function wire(dir: string | URL, options: NodePretrainedOptions) {
  */
 export class ImageGPTModel extends ModelBase {
   /** Loads a Hugging Face folder (config.json, weights, optional preprocessor_config.json). */
-  static async fromPretrained(dir: string | URL, options: NodePretrainedOptions = {}): Promise<ImageGPTModel> {
+  static async fromPretrained(
+    dir: string | URL,
+    options: NodePretrainedOptions = {},
+  ): Promise<ImageGPTModel> {
     const { files, load } = wire(dir, options);
     return this.fromSource(files, load);
   }

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import { common, int } from '../main.js';
 import { type GlobalOptions, type Io, report } from '../context.js';
+import { common, int } from '../main.js';
 import { loadClassifier, readImages } from './shared.js';
 
 interface ClassifyFlags extends GlobalOptions {
@@ -35,7 +35,8 @@ Examples:
         }));
         report(io, flags, rows, () =>
           rows.map(
-            (r) => `${r.image}: ${r.label} (${(r.score * 100).toFixed(1)}%)  ${r.top.map((t) => `${t.label} ${(t.score * 100).toFixed(1)}%`).join(', ')}`,
+            (r) =>
+              `${r.image}: ${r.label} (${(r.score * 100).toFixed(1)}%)  ${r.top.map((t) => `${t.label} ${(t.score * 100).toFixed(1)}%`).join(', ')}`,
           ),
         );
       } finally {

@@ -1,9 +1,9 @@
-import { Command, Option } from 'commander';
 import { encodePng, type RawImage } from '@imagegpt/node';
+import { Command, Option } from 'commander';
 import { CliError } from '../cli-error.js';
-import { common, int, num } from '../main.js';
 import { type GlobalOptions, type Io, report } from '../context.js';
 import { makeGrid, partialImage } from '../grid.js';
+import { common, int, num } from '../main.js';
 import { progressBar } from '../progress.js';
 import { checkOutputs, loadCausal, readImages, resolveSeed, seconds, writeOutput } from './shared.js';
 
@@ -27,15 +27,29 @@ export function completeCommand(io: Io): Command {
     .description('keep the top rows of each image and let the model draw the rest')
     .argument('<images...>', 'image files (PNG, JPEG, WebP)')
     .option('--model <dir>', 'Hugging Face model folder (default: the embedded MNIST model)')
-    .addOption(new Option('--rows <k>', 'rows of the image to keep').argParser(int('--rows')).conflicts('fraction'))
-    .addOption(new Option('--fraction <f>', 'fraction of rows to keep (default 0.5)').argParser(num('--fraction', 0, 1)))
+    .addOption(
+      new Option('--rows <k>', 'rows of the image to keep').argParser(int('--rows')).conflicts('fraction'),
+    )
+    .addOption(
+      new Option('--fraction <f>', 'fraction of rows to keep (default 0.5)').argParser(
+        num('--fraction', 0, 1),
+      ),
+    )
     .addOption(new Option('--n <count>', 'completions per image').default(4).argParser(int('--n')))
-    .addOption(new Option('--seed <seed>', 'random seed (default: random, printed)').argParser(int('--seed', 0)))
-    .addOption(new Option('--temperature <t>', 'sampling temperature').default(1).argParser(num('--temperature', 1e-6, 100)))
+    .addOption(
+      new Option('--seed <seed>', 'random seed (default: random, printed)').argParser(int('--seed', 0)),
+    )
+    .addOption(
+      new Option('--temperature <t>', 'sampling temperature')
+        .default(1)
+        .argParser(num('--temperature', 1e-6, 100)),
+    )
     .addOption(new Option('--top-k <k>', 'keep only the k most likely tokens').argParser(int('--top-k')))
     .addOption(new Option('--top-p <p>', 'nucleus sampling threshold').argParser(num('--top-p', 1e-6, 1)))
     .option('--out <file>', 'output PNG grid', 'completed.png')
-    .addOption(new Option('--scale <s>', 'nearest-neighbour upscale factor').default(8).argParser(int('--scale')))
+    .addOption(
+      new Option('--scale <s>', 'nearest-neighbour upscale factor').default(8).argParser(int('--scale')),
+    )
     .option('--force', 'overwrite existing output files')
     .addHelpText(
       'after',
@@ -57,9 +71,17 @@ Examples:
         if (!processor) throw new CliError('the model folder has no preprocessor_config.json');
         const { width, height } = processor.size;
         const rows = flags.rows ?? Math.round((flags.fraction ?? 0.5) * height);
-        if (rows < 0 || rows >= height) throw new CliError(`--rows must be between 0 and ${height - 1} for ${height}-row images, got ${rows}`);
+        if (rows < 0 || rows >= height)
+          throw new CliError(
+            `--rows must be between 0 and ${height - 1} for ${height}-row images, got ${rows}`,
+          );
         const kept = rows * width;
-        const bar = progressBar(io, !flags.json, 'complete', images.length * flags.n * (height * width - kept));
+        const bar = progressBar(
+          io,
+          !flags.json,
+          'complete',
+          images.length * flags.n * (height * width - kept),
+        );
         const cells: RawImage[] = [];
         const results: { image: string; kept: number[]; completions: number[][] }[] = [];
         try {
@@ -74,7 +96,8 @@ Examples:
               topK: flags.topK,
               topP: flags.topP,
               seed: seed + i,
-              onToken: (e) => bar.update((i * flags.n + 0) * (height * width - kept) + (e.step + 1) * flags.n),
+              onToken: (e) =>
+                bar.update((i * flags.n + 0) * (height * width - kept) + (e.step + 1) * flags.n),
             });
             const completions = result.sequences.map((s) => s.slice(1));
             for (const c of completions) {
@@ -84,7 +107,11 @@ Examples:
             }
             const original = processor.decode(ids, { width, height });
             const keptImage = partialImage((ids, size) => processor.decode(ids, size), prefix, width, height);
-            cells.push(original, keptImage, ...completions.map((c) => processor.decode(c, { width, height })));
+            cells.push(
+              original,
+              keptImage,
+              ...completions.map((c) => processor.decode(c, { width, height })),
+            );
             results.push({ image: paths[i]!, kept: prefix, completions });
           }
         } finally {

@@ -1,16 +1,28 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import {
+  ConformanceCaseError,
+  createNodeBackend,
+  decodeImage,
+  NodeFileSource,
+  runConformance,
+} from '@imagegpt/node';
 import { Command, Option } from 'commander';
-import { ConformanceCaseError, createNodeBackend, NodeFileSource, decodeImage, runConformance } from '@imagegpt/node';
-import { common } from '../main.js';
 import type { GlobalOptions, Io } from '../context.js';
+import { common } from '../main.js';
 
 /** `igpt conformance`: checks the library against a golden case folder (CONFORMANCE.md). */
 export function conformanceCommand(io: Io): Command {
   return common(new Command('conformance'))
-    .description('check this library against a case folder in the golden format (exit 0 pass, 1 fail, 2 not a case)')
+    .description(
+      'check this library against a case folder in the golden format (exit 0 pass, 1 fail, 2 not a case)',
+    )
     .argument('<case-dir>', 'a golden case folder (model or image-processor kind)')
-    .addOption(new Option('--weights <format>', 'weight file of a model case').choices(['safetensors', 'bin']).default('safetensors'))
+    .addOption(
+      new Option('--weights <format>', 'weight file of a model case')
+        .choices(['safetensors', 'bin'])
+        .default('safetensors'),
+    )
     .addHelpText(
       'after',
       `
@@ -35,12 +47,17 @@ Examples:
             : (o) =>
                 io.out(
                   `${o.pass ? 'pass' : 'FAIL'}  ${o.name.padEnd(36)} ${
-                    o.maxAbsErr !== null ? `maxAbsErr ${o.maxAbsErr.toExponential(2)}` : `mismatches ${o.mismatches ?? '-'}`
+                    o.maxAbsErr !== null
+                      ? `maxAbsErr ${o.maxAbsErr.toExponential(2)}`
+                      : `mismatches ${o.mismatches ?? '-'}`
                   }  atol ${o.atol ?? '-'}  rtol ${o.rtol ?? '-'}${o.note ? `  (${o.note})` : ''}`,
                 ),
         });
         if (flags.json) io.out(JSON.stringify(report, null, 2));
-        else io.out(`${report.pass ? 'PASS' : 'FAIL'} ${report.case} (${report.kind}${report.weights ? `, ${report.weights}` : ''}): ${report.outputs.filter((o) => o.pass).length}/${report.outputs.length} outputs pass`);
+        else
+          io.out(
+            `${report.pass ? 'PASS' : 'FAIL'} ${report.case} (${report.kind}${report.weights ? `, ${report.weights}` : ''}): ${report.outputs.filter((o) => o.pass).length}/${report.outputs.length} outputs pass`,
+          );
         io.exitCode = report.pass ? 0 : 1;
       } catch (e) {
         if (e instanceof ConformanceCaseError) {

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { CliError } from '../cli-error.js';
-import { common } from '../main.js';
 import { type GlobalOptions, type Io, report } from '../context.js';
+import { common } from '../main.js';
 import { progressBar } from '../progress.js';
 import { listImages, loadCausal, readImages } from './shared.js';
 
@@ -28,7 +28,8 @@ Examples:
   $ igpt eval --tokens samples.json`,
     )
     .action(async (dir: string | undefined, flags: EvalFlags) => {
-      if ((dir === undefined) === (flags.tokens === undefined)) throw new CliError('give either a folder of images or --tokens FILE');
+      if ((dir === undefined) === (flags.tokens === undefined))
+        throw new CliError('give either a folder of images or --tokens FILE');
       let ids: number[][];
       let source: string;
       const model = await loadCausal(flags);
@@ -39,10 +40,15 @@ Examples:
           try {
             parsed = JSON.parse(await readFile(flags.tokens, 'utf8'));
           } catch (e) {
-            throw new CliError(`${flags.tokens}: not a readable JSON tokens file (${(e as Error).message.split('\n')[0]})`);
+            throw new CliError(
+              `${flags.tokens}: not a readable JSON tokens file (${(e as Error).message.split('\n')[0]})`,
+            );
           }
           const tokens = Array.isArray(parsed) ? parsed : (parsed as { tokens?: unknown }).tokens;
-          if (!Array.isArray(tokens) || !tokens.every((r) => Array.isArray(r) && r.every((v) => Number.isInteger(v)))) {
+          if (
+            !Array.isArray(tokens) ||
+            !tokens.every((r) => Array.isArray(r) && r.every((v) => Number.isInteger(v)))
+          ) {
             throw new CliError(`${flags.tokens}: expected { "tokens": number[][] } of pixel ids`);
           }
           ids = tokens as number[][];

@@ -1,7 +1,7 @@
-import { Command, Option } from 'commander';
 import { writeSafetensors } from '@imagegpt/node';
-import { common, int } from '../main.js';
+import { Command, Option } from 'commander';
 import { type GlobalOptions, type Io, report } from '../context.js';
+import { common, int } from '../main.js';
 import { checkOutputs, loadCausal, readImages, writeOutput } from './shared.js';
 
 interface FeaturesFlags extends GlobalOptions {
@@ -17,7 +17,9 @@ export function featuresCommand(io: Io): Command {
     .description('mean-pooled features of a hidden layer (HF indexing: 0 = embeddings, n_layer = after ln_f)')
     .argument('<images...>', 'image files')
     .option('--model <dir>', 'Hugging Face model folder (default: the embedded MNIST model)')
-    .addOption(new Option('--layer <l>', 'hidden-state index (default: n_layer)').argParser(int('--layer', 0)))
+    .addOption(
+      new Option('--layer <l>', 'hidden-state index (default: n_layer)').argParser(int('--layer', 0)),
+    )
     .option('--out <file>', 'write a safetensors file with a `features` tensor [N, n_embd]')
     .option('--force', 'overwrite an existing output file')
     .addHelpText(
@@ -36,13 +38,17 @@ Examples:
       try {
         const layer = flags.layer ?? model.config.nLayer;
         if (layer > model.config.nLayer) {
-          throw new Error(`--layer must be between 0 and ${model.config.nLayer} for this model, got ${layer}`);
+          throw new Error(
+            `--layer must be between 0 and ${model.config.nLayer} for this model, got ${layer}`,
+          );
         }
         const features = await model.features(images, { layer, pooling: 'mean' });
         const dim = features[0]?.length ?? 0;
         if (flags.out) {
           const data = new Float32Array(features.length * dim);
-          features.forEach((f, i) => data.set(f, i * dim));
+          features.forEach((f, i) => {
+            data.set(f, i * dim);
+          });
           const out = await writeOutput(
             flags.out,
             writeSafetensors([{ name: 'features', dtype: 'F32', shape: [features.length, dim], data }], {
@@ -51,11 +57,15 @@ Examples:
             }),
             flags.force,
           );
-          report(io, flags, { out, layer, shape: [features.length, dim] }, () => [`wrote ${out} (features [${features.length}, ${dim}], layer ${layer})`]);
+          report(io, flags, { out, layer, shape: [features.length, dim] }, () => [
+            `wrote ${out} (features [${features.length}, ${dim}], layer ${layer})`,
+          ]);
           return;
         }
         const rows = features.map((f, i) => ({ image: paths[i]!, layer, features: Array.from(f) }));
-        report(io, flags, rows, () => rows.map((r) => `${r.image}: [${r.features.map((v) => v.toFixed(4)).join(', ')}]`));
+        report(io, flags, rows, () =>
+          rows.map((r) => `${r.image}: [${r.features.map((v) => v.toFixed(4)).join(', ')}]`),
+        );
       } finally {
         await model.dispose();
       }

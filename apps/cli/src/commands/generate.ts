@@ -1,8 +1,8 @@
-import { Command, Option } from 'commander';
 import { encodePng, type RawImage } from '@imagegpt/node';
-import { common, int, num } from '../main.js';
+import { Command, Option } from 'commander';
 import { type GlobalOptions, type Io, report } from '../context.js';
 import { makeGrid } from '../grid.js';
+import { common, int, num } from '../main.js';
 import { progressBar } from '../progress.js';
 import { checkOutputs, loadCausal, resolveSeed, seconds, writeOutput } from './shared.js';
 
@@ -26,14 +26,24 @@ export function generateCommand(io: Io): Command {
     .description('sample images from a causal ImageGPT model and write them as a PNG grid')
     .option('--model <dir>', 'Hugging Face model folder (default: the embedded MNIST model)')
     .addOption(new Option('--n <count>', 'number of images').default(16).argParser(int('--n')))
-    .addOption(new Option('--seed <seed>', 'random seed (default: random, printed)').argParser(int('--seed', 0)))
-    .addOption(new Option('--temperature <t>', 'sampling temperature').default(1).argParser(num('--temperature', 1e-6, 100)))
+    .addOption(
+      new Option('--seed <seed>', 'random seed (default: random, printed)').argParser(int('--seed', 0)),
+    )
+    .addOption(
+      new Option('--temperature <t>', 'sampling temperature')
+        .default(1)
+        .argParser(num('--temperature', 1e-6, 100)),
+    )
     .addOption(new Option('--top-k <k>', 'keep only the k most likely tokens').argParser(int('--top-k')))
     .addOption(new Option('--top-p <p>', 'nucleus sampling threshold').argParser(num('--top-p', 1e-6, 1)))
-    .addOption(new Option('--batch <b>', 'images generated together (default: min(n, 8))').argParser(int('--batch')))
+    .addOption(
+      new Option('--batch <b>', 'images generated together (default: min(n, 8))').argParser(int('--batch')),
+    )
     .option('--greedy', 'argmax decoding instead of sampling')
     .option('--out <file>', 'output PNG grid', 'generated.png')
-    .addOption(new Option('--scale <s>', 'nearest-neighbour upscale factor').default(8).argParser(int('--scale')))
+    .addOption(
+      new Option('--scale <s>', 'nearest-neighbour upscale factor').default(8).argParser(int('--scale')),
+    )
     .option('--save-tokens <file>', 'also write the generated tokens as JSON')
     .option('--force', 'overwrite existing output files')
     .addHelpText(
@@ -50,7 +60,8 @@ Examples:
       const model = await loadCausal(flags);
       try {
         const processor = model.processor;
-        if (!processor) throw new Error('the model folder has no preprocessor_config.json, so tokens cannot become pixels');
+        if (!processor)
+          throw new Error('the model folder has no preprocessor_config.json, so tokens cannot become pixels');
         const side = model.config.imageSide ?? Math.sqrt(model.config.nPositions);
         const batch = Math.min(flags.batch ?? 8, flags.n);
         const tokensPerImage = model.config.nPositions;
@@ -74,12 +85,22 @@ Examples:
         } finally {
           bar.stop();
         }
-        const images: RawImage[] = sequences.map((ids) => processor.decode(ids, { width: side, height: side }));
+        const images: RawImage[] = sequences.map((ids) =>
+          processor.decode(ids, { width: side, height: side }),
+        );
         const grid = makeGrid(images, { columns: Math.ceil(Math.sqrt(images.length)) });
         const out = await writeOutput(flags.out, await encodePng(grid, { scale: flags.scale }), flags.force);
         let tokensFile: string | undefined;
         if (flags.saveTokens) {
-          const payload = { seed, temperature: flags.temperature, topK: flags.topK ?? null, topP: flags.topP ?? null, width: side, height: side, tokens: sequences };
+          const payload = {
+            seed,
+            temperature: flags.temperature,
+            topK: flags.topK ?? null,
+            topP: flags.topP ?? null,
+            width: side,
+            height: side,
+            tokens: sequences,
+          };
           tokensFile = await writeOutput(flags.saveTokens, `${JSON.stringify(payload)}\n`, flags.force);
         }
         const ms = performance.now() - started;

@@ -1,10 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { ImageGPTConfig } from '@imagegpt/node';
-import { readFileSync } from 'node:fs';
-import { common } from '../main.js';
+import { Command } from 'commander';
 import { type GlobalOptions, type Io, report } from '../context.js';
+import { common } from '../main.js';
 import { modelDir } from './shared.js';
 
 /** `igpt info`: config, parameter count and files of a model folder. */
@@ -15,10 +15,15 @@ export function infoCommand(io: Io): Command {
     .addHelpText('after', '\nExamples:\n  $ igpt info\n  $ igpt info --model ./igpt-small --json')
     .action(async (flags: GlobalOptions & { model?: string }) => {
       const dir = modelDir(flags.model, 'causal');
-      const config = ImageGPTConfig.parse(readFileSync(join(dir, 'config.json'), 'utf8'), join(dir, 'config.json'));
+      const config = ImageGPTConfig.parse(
+        readFileSync(join(dir, 'config.json'), 'utf8'),
+        join(dir, 'config.json'),
+      );
       const head = config.architectures?.includes('ImageGPTForImageClassification') ? 'classifier' : 'causal';
       const files = await Promise.all(
-        (await readdir(dir)).sort().map(async (name) => ({ name, bytes: (await stat(join(dir, name))).size })),
+        (await readdir(dir))
+          .sort()
+          .map(async (name) => ({ name, bytes: (await stat(join(dir, name))).size })),
       );
       const summary = {
         dir,

@@ -1,8 +1,8 @@
-import { Command, Option } from 'commander';
 import { learnPalette, normalize, paletteToPreprocessorConfig, resizeBilinear, toRGB } from '@imagegpt/node';
+import { Command, Option } from 'commander';
 import { CliError } from '../cli-error.js';
-import { common, int } from '../main.js';
 import { type GlobalOptions, type Io, report } from '../context.js';
+import { common, int } from '../main.js';
 import { progressBar } from '../progress.js';
 import { checkOutputs, listImages, readImages, seconds, writeOutput } from './shared.js';
 
@@ -22,13 +22,28 @@ export function paletteCommand(io: Io): Command {
     .description('learn a colour palette (k-means++ then Lloyd) and write a preprocessor_config.json')
     .argument('<dir>', 'folder of images (searched recursively)')
     .addOption(new Option('--k <k>', 'number of colour clusters').default(512).argParser(int('--k', 2)))
-    .addOption(new Option('--size <s>', 'images are resized to s x s first, as the processor will').default(32).argParser(int('--size')))
+    .addOption(
+      new Option('--size <s>', 'images are resized to s x s first, as the processor will')
+        .default(32)
+        .argParser(int('--size')),
+    )
     .addOption(new Option('--seed <seed>', 'random seed').default(0).argParser(int('--seed', 0)))
-    .addOption(new Option('--batch-size <n>', 'mini-batch k-means with this batch size (large inputs)').argParser(int('--batch-size')))
-    .addOption(new Option('--max-iterations <n>', 'Lloyd iterations at most').default(50).argParser(int('--max-iterations')))
+    .addOption(
+      new Option('--batch-size <n>', 'mini-batch k-means with this batch size (large inputs)').argParser(
+        int('--batch-size'),
+      ),
+    )
+    .addOption(
+      new Option('--max-iterations <n>', 'Lloyd iterations at most')
+        .default(50)
+        .argParser(int('--max-iterations')),
+    )
     .option('--out <file>', 'output preprocessor_config.json', 'preprocessor_config.json')
     .option('--force', 'overwrite an existing output file')
-    .addHelpText('after', '\nExamples:\n  $ igpt palette ./photos --k 512 --size 32 --out preprocessor_config.json\n  $ igpt palette ./digits --k 16 --size 16 --seed 1')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ igpt palette ./photos --k 512 --size 32 --out preprocessor_config.json\n  $ igpt palette ./digits --k 16 --size 16 --seed 1',
+    )
     .action(async (dir: string, flags: PaletteFlags) => {
       checkOutputs([flags.out], flags.force);
       const started = performance.now();
@@ -36,8 +51,11 @@ export function paletteCommand(io: Io): Command {
       if (files.length === 0) throw new CliError(`${dir}: no images found`);
       const images = (await readImages(files)).map((im) => resizeBilinear(toRGB(im), flags.size, flags.size));
       const pixels = new Float32Array(images.length * flags.size * flags.size * 3);
-      images.forEach((im, i) => pixels.set(normalize(im), i * flags.size * flags.size * 3));
-      if (pixels.length / 3 < flags.k) throw new CliError(`--k ${flags.k} is more than the ${pixels.length / 3} pixels available`);
+      images.forEach((im, i) => {
+        pixels.set(normalize(im), i * flags.size * flags.size * 3);
+      });
+      if (pixels.length / 3 < flags.k)
+        throw new CliError(`--k ${flags.k} is more than the ${pixels.length / 3} pixels available`);
       const bar = progressBar(io, !flags.json, 'k-means', flags.maxIterations);
       const palette = learnPalette(pixels, {
         k: flags.k,
@@ -50,8 +68,20 @@ export function paletteCommand(io: Io): Command {
       const json = paletteToPreprocessorConfig(palette, { height: flags.size, width: flags.size });
       const out = await writeOutput(flags.out, `${JSON.stringify(json, null, 2)}\n`, flags.force);
       const ms = performance.now() - started;
-      report(io, flags, { out, k: flags.k, pixels: pixels.length / 3, inertia: palette.inertia, iterations: palette.iterations, ms: Math.round(ms) }, () => [
-        `wrote ${out}: ${flags.k} clusters from ${pixels.length / 3} pixels of ${files.length} images, ${palette.iterations} iterations, inertia ${palette.inertia.toFixed(3)}, ${seconds(ms)}`,
-      ]);
+      report(
+        io,
+        flags,
+        {
+          out,
+          k: flags.k,
+          pixels: pixels.length / 3,
+          inertia: palette.inertia,
+          iterations: palette.iterations,
+          ms: Math.round(ms),
+        },
+        () => [
+          `wrote ${out}: ${flags.k} clusters from ${pixels.length / 3} pixels of ${files.length} images, ${palette.iterations} iterations, inertia ${palette.inertia.toFixed(3)}, ${seconds(ms)}`,
+        ],
+      );
     });
 }

@@ -1,9 +1,9 @@
-import { Command, Option } from 'commander';
 import { readImage, trainLinearProbe } from '@imagegpt/node';
+import { Command, Option } from 'commander';
 import sharp from 'sharp';
 import { CliError } from '../cli-error.js';
-import { common, int } from '../main.js';
 import { type GlobalOptions, type Io, report } from '../context.js';
+import { common, int } from '../main.js';
 import { progressBar } from '../progress.js';
 import { checkOutputs, listLabelled, loadCausal, writeOutput } from './shared.js';
 
@@ -26,7 +26,9 @@ export function probeCommand(io: Io): Command {
     .requiredOption('--train <dir>', 'training images, DIR/<label>/*.png')
     .requiredOption('--test <dir>', 'test images, DIR/<label>/*.png')
     .option('--layers <list>', '"all" or comma-separated hidden-state indices', 'all')
-    .addOption(new Option('--limit <n>', 'use at most n images per label from each folder').argParser(int('--limit')))
+    .addOption(
+      new Option('--limit <n>', 'use at most n images per label from each folder').argParser(int('--limit')),
+    )
     .addOption(new Option('--l2 <lambda>', 'L2 regularisation').default(1e-3).argParser(Number))
     .option('--out <file>', 'PNG plot of accuracy against layer', 'probe.png')
     .option('--force', 'overwrite an existing output file')
@@ -44,7 +46,9 @@ Examples:
       const train = await listLabelled(flags.train);
       const test = await listLabelled(flags.test);
       if (train.labels.join('\0') !== test.labels.join('\0')) {
-        throw new CliError(`--train labels (${train.labels.join(', ')}) differ from --test labels (${test.labels.join(', ')})`);
+        throw new CliError(
+          `--train labels (${train.labels.join(', ')}) differ from --test labels (${test.labels.join(', ')})`,
+        );
       }
       const limit = (files: { path: string; label: number }[]) => {
         if (!flags.limit) return files;
@@ -60,7 +64,10 @@ Examples:
       const model = await loadCausal(flags);
       try {
         const nLayer = model.config.nLayer;
-        const layers = flags.layers === 'all' ? Array.from({ length: nLayer + 1 }, (_, i) => i) : parseLayers(flags.layers, nLayer);
+        const layers =
+          flags.layers === 'all'
+            ? Array.from({ length: nLayer + 1 }, (_, i) => i)
+            : parseLayers(flags.layers, nLayer);
         const trainImages = await Promise.all(trainFiles.map((f) => readImage(f.path)));
         const testImages = await Promise.all(testFiles.map((f) => readImage(f.path)));
         const bar = progressBar(io, !flags.json, 'probe', layers.length);
@@ -71,17 +78,32 @@ Examples:
           const ytrain = trainFiles.map((f) => f.label);
           const ytest = testFiles.map((f) => f.label);
           const probe = trainLinearProbe(ftrain, ytrain, { numClasses: train.labels.length, l2: flags.l2 });
-          results.push({ layer, accuracy: probe.accuracy(ftest, ytest), trainAccuracy: probe.accuracy(ftrain, ytrain) });
+          results.push({
+            layer,
+            accuracy: probe.accuracy(ftest, ytest),
+            trainAccuracy: probe.accuracy(ftrain, ytrain),
+          });
           bar.update(i + 1);
         }
         bar.stop();
-        const png = await plotAccuracy(results, `linear probe: ${trainFiles.length} train / ${testFiles.length} test images`);
+        const png = await plotAccuracy(
+          results,
+          `linear probe: ${trainFiles.length} train / ${testFiles.length} test images`,
+        );
         const out = await writeOutput(flags.out, png, flags.force);
-        report(io, flags, { out, train: trainFiles.length, test: testFiles.length, labels: train.labels, layers: results }, () => [
-          `layer  test acc  train acc   (${trainFiles.length} train, ${testFiles.length} test images)`,
-          ...results.map((r) => `${String(r.layer).padStart(5)}  ${(r.accuracy * 100).toFixed(1).padStart(7)}%  ${(r.trainAccuracy * 100).toFixed(1).padStart(8)}%`),
-          `plot: ${out}`,
-        ]);
+        report(
+          io,
+          flags,
+          { out, train: trainFiles.length, test: testFiles.length, labels: train.labels, layers: results },
+          () => [
+            `layer  test acc  train acc   (${trainFiles.length} train, ${testFiles.length} test images)`,
+            ...results.map(
+              (r) =>
+                `${String(r.layer).padStart(5)}  ${(r.accuracy * 100).toFixed(1).padStart(7)}%  ${(r.trainAccuracy * 100).toFixed(1).padStart(8)}%`,
+            ),
+            `plot: ${out}`,
+          ],
+        );
       } finally {
         await model.dispose();
       }
@@ -91,13 +113,17 @@ Examples:
 function parseLayers(list: string, nLayer: number): number[] {
   const layers = list.split(',').map((s) => Number(s.trim()));
   for (const l of layers) {
-    if (!Number.isInteger(l) || l < 0 || l > nLayer) throw new CliError(`--layers: ${l} is not a hidden-state index in 0..${nLayer}`);
+    if (!Number.isInteger(l) || l < 0 || l > nLayer)
+      throw new CliError(`--layers: ${l} is not a hidden-state index in 0..${nLayer}`);
   }
   return layers;
 }
 
 /** Draws accuracy against layer as an SVG and renders it to PNG with sharp. */
-async function plotAccuracy(results: { layer: number; accuracy: number }[], title: string): Promise<Uint8Array> {
+async function plotAccuracy(
+  results: { layer: number; accuracy: number }[],
+  title: string,
+): Promise<Uint8Array> {
   const w = 640;
   const h = 400;
   const m = { left: 60, right: 20, top: 40, bottom: 50 };
@@ -107,7 +133,9 @@ async function plotAccuracy(results: { layer: number; accuracy: number }[], titl
   const x = (l: number) => m.left + ((l - lo) / (hi - lo)) * (w - m.left - m.right);
   const y = (a: number) => h - m.bottom - a * (h - m.top - m.bottom);
   const ticks = [0, 0.2, 0.4, 0.6, 0.8, 1];
-  const path = results.map((r, i) => `${i ? 'L' : 'M'}${x(r.layer).toFixed(1)},${y(r.accuracy).toFixed(1)}`).join(' ');
+  const path = results
+    .map((r, i) => `${i ? 'L' : 'M'}${x(r.layer).toFixed(1)},${y(r.accuracy).toFixed(1)}`)
+    .join(' ');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="13">
 <rect width="100%" height="100%" fill="white"/>
 <text x="${w / 2}" y="22" text-anchor="middle" font-size="15">${title}</text>

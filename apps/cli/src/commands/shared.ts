@@ -22,19 +22,29 @@ export function modelDir(dir: string | undefined, kind: 'causal' | 'classifier')
   if (!existsSync(full)) throw new CliError(`--model ${dir}: no such directory`);
   if (!statSync(full).isDirectory()) throw new CliError(`--model ${dir}: not a directory`);
   if (!existsSync(join(full, 'config.json'))) {
-    throw new CliError(`--model ${dir}: not a model folder (no config.json; expected a Hugging Face ImageGPT folder)`);
+    throw new CliError(
+      `--model ${dir}: not a model folder (no config.json; expected a Hugging Face ImageGPT folder)`,
+    );
   }
   return full;
 }
 
 /** Loads the causal model from --model or the embedded one. */
-export async function loadCausal(options: GlobalOptions & { model?: string }): Promise<ImageGPTForCausalImageModeling> {
-  return ImageGPTForCausalImageModeling.fromPretrained(modelDir(options.model, 'causal'), { threads: options.threads });
+export async function loadCausal(
+  options: GlobalOptions & { model?: string },
+): Promise<ImageGPTForCausalImageModeling> {
+  return ImageGPTForCausalImageModeling.fromPretrained(modelDir(options.model, 'causal'), {
+    threads: options.threads,
+  });
 }
 
 /** Loads the classifier from --model or the embedded one. */
-export async function loadClassifier(options: GlobalOptions & { model?: string }): Promise<ImageGPTForImageClassification> {
-  return ImageGPTForImageClassification.fromPretrained(modelDir(options.model, 'classifier'), { threads: options.threads });
+export async function loadClassifier(
+  options: GlobalOptions & { model?: string },
+): Promise<ImageGPTForImageClassification> {
+  return ImageGPTForImageClassification.fromPretrained(modelDir(options.model, 'classifier'), {
+    threads: options.threads,
+  });
 }
 
 /** Reads image files; each error names the file. */
@@ -53,7 +63,9 @@ export async function listImages(dir: string): Promise<string[]> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`${dir}: no such directory`);
   const out: string[] = [];
   const walk = async (d: string) => {
-    const entries = (await readdir(d, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+    const entries = (await readdir(d, { withFileTypes: true })).sort((a, b) =>
+      a.name.localeCompare(b.name, 'en', { numeric: true }),
+    );
     for (const e of entries) {
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
@@ -65,13 +77,18 @@ export async function listImages(dir: string): Promise<string[]> {
 }
 
 /** Reads an image-folder dataset DIR/<label>/*.png; labels sorted naturally. */
-export async function listLabelled(dir: string): Promise<{ labels: string[]; files: { path: string; label: number }[] }> {
+export async function listLabelled(
+  dir: string,
+): Promise<{ labels: string[]; files: { path: string; label: number }[] }> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`${dir}: no such directory`);
   const labels = (await readdir(dir, { withFileTypes: true }))
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  if (labels.length < 2) throw new CliError(`${dir}: expected one sub-folder per label (DIR/<label>/*.png), found ${labels.length}`);
+  if (labels.length < 2)
+    throw new CliError(
+      `${dir}: expected one sub-folder per label (DIR/<label>/*.png), found ${labels.length}`,
+    );
   const files: { path: string; label: number }[] = [];
   for (const [label, name] of labels.entries()) {
     for (const path of await listImages(join(dir, name))) files.push({ path, label });
@@ -86,12 +103,17 @@ export async function listLabelled(dir: string): Promise<{ labels: string[]; fil
 export function checkOutputs(paths: (string | undefined)[], force: boolean | undefined): void {
   if (force) return;
   for (const path of paths) {
-    if (path !== undefined && existsSync(resolve(path))) throw new CliError(`${path} already exists; pass --force to overwrite it`);
+    if (path !== undefined && existsSync(resolve(path)))
+      throw new CliError(`${path} already exists; pass --force to overwrite it`);
   }
 }
 
 /** Writes an output file atomically; refuses to overwrite without --force. */
-export async function writeOutput(path: string, data: Uint8Array | string, force: boolean | undefined): Promise<string> {
+export async function writeOutput(
+  path: string,
+  data: Uint8Array | string,
+  force: boolean | undefined,
+): Promise<string> {
   const full = resolve(path);
   if (!force && existsSync(full)) throw new CliError(`${path} already exists; pass --force to overwrite it`);
   await writeFileAtomic(full, data, { force: force === true });

@@ -59,14 +59,24 @@ export function compareIntegers(name: string, got: Numeric, ref: Numeric): Confo
 }
 
 /** Exact comparison for float outputs without a tolerance (processor `pixels`). */
-export function compareExactFloats(name: string, got: ArrayLike<number>, ref: ArrayLike<number>): ConformanceOutput {
+export function compareExactFloats(
+  name: string,
+  got: ArrayLike<number>,
+  ref: ArrayLike<number>,
+): ConformanceOutput {
   const out = compareFloats(name, got, ref, 0, 0);
   out.atol = 0;
   out.rtol = 0;
   return out;
 }
 
-function failShape(name: string, got: number, ref: number, atol: number | null, rtol: number | null): ConformanceOutput {
+function failShape(
+  name: string,
+  got: number,
+  ref: number,
+  atol: number | null,
+  rtol: number | null,
+): ConformanceOutput {
   return {
     name,
     maxAbsErr: null,

@@ -76,7 +76,10 @@ interface Meta {
  * caller supplies the files, the runtime and the image decoder, so Node and the browser run the
  * same suite.
  */
-export async function runConformance(files: FileSource, options: ConformanceOptions): Promise<ConformanceReport> {
+export async function runConformance(
+  files: FileSource,
+  options: ConformanceOptions,
+): Promise<ConformanceReport> {
   const meta = await readJson<Meta>(files, 'meta.json');
   if (meta.kind === 'ImageGPTImageProcessor') return runProcessorCase(files, meta, options);
   if (meta.head === 'ImageGPTForCausalImageModeling' || meta.head === 'ImageGPTForImageClassification') {
@@ -104,7 +107,9 @@ async function readJson<T>(files: FileSource, path: string): Promise<T> {
 async function readIo(files: FileSource): Promise<Map<string, IoTensor>> {
   let checkpoint: Checkpoint;
   try {
-    checkpoint = readSafetensors(await files.read('io.safetensors'), { source: `${files.location}/io.safetensors` });
+    checkpoint = readSafetensors(await files.read('io.safetensors'), {
+      source: `${files.location}/io.safetensors`,
+    });
   } catch (e) {
     throw new ConformanceCaseError(`${files.location}/io.safetensors: ${errText(e)}`);
   }
@@ -143,7 +148,11 @@ function finish(report: Omit<ConformanceReport, 'pass'>): ConformanceReport {
 // ---------------------------------------------------------------------------------------------
 // Model cases
 
-async function runModelCase(files: FileSource, meta: Meta, options: ConformanceOptions): Promise<ConformanceReport> {
+async function runModelCase(
+  files: FileSource,
+  meta: Meta,
+  options: ConformanceOptions,
+): Promise<ConformanceReport> {
   const weights = options.weights ?? 'safetensors';
   const config = await readConfig(files);
   const weightFile = weights === 'bin' ? 'pytorch_model.bin' : 'model.safetensors';
@@ -238,7 +247,9 @@ class ModelOutputs {
 
   private async splitB(): Promise<ForwardResult> {
     const a = await this.splitA();
-    return this.forward('b', () => this.runner.forward(this.input('split_input_ids_b'), { past: a.presents }));
+    return this.forward('b', () =>
+      this.runner.forward(this.input('split_input_ids_b'), { past: a.presents }),
+    );
   }
 
   async compare(name: string, tol: { atol: number | undefined; rtol: number }): Promise<ConformanceOutput> {
@@ -246,14 +257,30 @@ class ModelOutputs {
     try {
       const got = await this.compute(name);
       if (got === undefined) {
-        return { name, maxAbsErr: null, mismatches: null, atol: null, rtol: null, pass: false, note: 'unknown output: no rule computes it' };
+        return {
+          name,
+          maxAbsErr: null,
+          mismatches: null,
+          atol: null,
+          rtol: null,
+          pass: false,
+          note: 'unknown output: no rule computes it',
+        };
       }
       if (ref.int) return compareIntegers(name, got as ArrayLike<number>, ref.int);
       if (tol.atol === undefined) return compareExactFloats(name, got as ArrayLike<number>, ref.float!);
       const include = name === 'logits' ? this.realQueries(ref.shape) : undefined;
       return compareFloats(name, got as ArrayLike<number>, ref.float!, tol.atol, tol.rtol, include);
     } catch (e) {
-      return { name, maxAbsErr: null, mismatches: null, atol: tol.atol ?? null, rtol: tol.rtol, pass: false, note: `error: ${errText(e)}` };
+      return {
+        name,
+        maxAbsErr: null,
+        mismatches: null,
+        atol: tol.atol ?? null,
+        rtol: tol.rtol,
+        pass: false,
+        note: `error: ${errText(e)}`,
+      };
     }
   }
 
@@ -270,7 +297,8 @@ class ModelOutputs {
     if (name === 'logits') return (await this.main()).logits.data as Float32Array;
     if (name === 'last_hidden_state') return (await this.main()).lastHiddenState.data as Float32Array;
     if (name === 'pooled') return (await this.main()).pooled?.data as Float32Array | undefined;
-    if ((m = name.match(/^hidden_states\.(\d+)$/))) return (await this.main()).hiddenStates?.[Number(m[1])]?.data as Float32Array;
+    if ((m = name.match(/^hidden_states\.(\d+)$/)))
+      return (await this.main()).hiddenStates?.[Number(m[1])]?.data as Float32Array;
     if ((m = name.match(/^past_key_values\.(\d+)\.(key|value)$/))) return kv(await this.main(), m);
     if (name === 'logits_with_position_ids') return (await this.withPositions()).logits.data as Float32Array;
     if (name === 'loss') return [await this.loss()];
@@ -375,10 +403,16 @@ function crossEntropy(logits: Float32Array, offset: number, n: number, label: nu
 // ---------------------------------------------------------------------------------------------
 // Processor cases
 
-async function runProcessorCase(files: FileSource, meta: Meta, options: ConformanceOptions): Promise<ConformanceReport> {
+async function runProcessorCase(
+  files: FileSource,
+  meta: Meta,
+  options: ConformanceOptions,
+): Promise<ConformanceReport> {
   const io = await readIo(files);
   if (!Array.isArray(meta.processors) || meta.processors.length === 0) {
-    throw new ConformanceCaseError(`${files.location}/meta.json: a processor case needs a non-empty processors[]`);
+    throw new ConformanceCaseError(
+      `${files.location}/meta.json: a processor case needs a non-empty processors[]`,
+    );
   }
   const computed = new Map<string, ArrayLike<number>>();
   for (const entry of meta.processors) {
@@ -387,7 +421,10 @@ async function runProcessorCase(files: FileSource, meta: Meta, options: Conforma
     const configPath = `${dir}preprocessor_config.json`;
     let processor: ImageGPTImageProcessor;
     try {
-      processor = ImageGPTImageProcessor.parse(new TextDecoder().decode(await files.read(configPath)), `${files.location}/${configPath}`);
+      processor = ImageGPTImageProcessor.parse(
+        new TextDecoder().decode(await files.read(configPath)),
+        `${files.location}/${configPath}`,
+      );
     } catch (e) {
       throw new ConformanceCaseError(`${files.location}/${configPath}: ${errText(e)}`);
     }
@@ -412,11 +449,23 @@ async function runProcessorCase(files: FileSource, meta: Meta, options: Conforma
     const ref = io.get(name)!;
     const got = computed.get(name);
     let out: ConformanceOutput;
-    if (!got) out = { name, maxAbsErr: null, mismatches: null, atol: null, rtol: null, pass: false, note: 'unknown output: no rule computes it' };
+    if (!got)
+      out = {
+        name,
+        maxAbsErr: null,
+        mismatches: null,
+        atol: null,
+        rtol: null,
+        pass: false,
+        note: 'unknown output: no rule computes it',
+      };
     else if (ref.int) out = compareIntegers(name, got, ref.int);
     else {
       const { atol, rtol } = tolerances(meta, name);
-      out = atol === undefined ? compareExactFloats(name, got, ref.float!) : compareFloats(name, got, ref.float!, atol, rtol);
+      out =
+        atol === undefined
+          ? compareExactFloats(name, got, ref.float!)
+          : compareFloats(name, got, ref.float!, atol, rtol);
     }
     outputs.push(out);
     options.onOutput?.(out);
