@@ -1,3 +1,5 @@
+import { previewValue } from './preview-value.js';
+
 /** What a {@link ConfigError} knows about the fault; every part is optional because not every fault has one. */
 export interface ConfigErrorDetails {
   /** The file (or other source) the config came from. */
@@ -41,14 +43,7 @@ function describe({ file, field, value, expected }: ConfigErrorDetails): string 
   return `${where}: ${what}expected ${expected ?? 'a valid value'}`;
 }
 
-/** Long values (a whole pasted object) would drown the message, so they are cut. */
+/** Long or deeply nested values (a whole pasted object) would drown the message, so they are cut. */
 function show(value: unknown): string {
-  if (value === undefined) return 'missing';
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  return value === undefined ? 'missing' : previewValue(value, 80);
 }

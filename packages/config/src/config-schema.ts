@@ -7,6 +7,19 @@ import { ACTIVATION_FUNCTIONS } from './activation.js';
  */
 export const MAX_POSITIONS = 1 << 20;
 
+/**
+ * The most classes accepted, in `num_labels` or in the size of `id2label` / `label2id`. Every label
+ * gets a name string and a row in the classifier, so this bounds the work a config can ask for;
+ * the largest real label set, ImageNet-21k, has 21,843 classes.
+ */
+export const MAX_LABELS = 100_000;
+
+/**
+ * How deeply a value under an unknown key may nest. Real configs nest two or three levels; the
+ * bound lets a hostile file be refused before anything recurses into it.
+ */
+export const MAX_EXTRA_DEPTH = 64;
+
 /** HF's `attribute_map` for ImageGPT: generic names accepted on read, written back under the ImageGPT name. */
 export const ALIASES = {
   hidden_size: 'n_embd',
@@ -76,7 +89,12 @@ export const configFieldsSchema = z
     architectures: z
       .array(z.string({ error: 'a class name' }), { error: 'an array of class names' })
       .optional(),
-    num_labels: positiveInt().optional().meta({ description: 'Classes; ignored when id2label is given.' }),
+    num_labels: positiveInt(`a positive integer <= ${MAX_LABELS}`)
+      .max(MAX_LABELS, {
+        error: `at most ${MAX_LABELS} (ImageNet-21k has 21,843 classes), since every label is built and named`,
+      })
+      .optional()
+      .meta({ description: 'Classes; ignored when id2label is given.' }),
     id2label: z
       .record(z.string().regex(/^(0|[1-9]\d*)$/), z.string({ error: 'a label name (string)' }), {
         error: labelIdsError,

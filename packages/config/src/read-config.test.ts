@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './config-error.js';
+import { MAX_EXTRA_DEPTH, MAX_LABELS } from './config-schema.js';
 import { ImageGPTConfig } from './imagegpt-config.js';
 
 const FILE = 'checkpoints/bad/config.json';
@@ -143,5 +144,35 @@ describe('bad config.json input gives a ConfigError naming file, field, value an
     ]);
     const bad = errorOf(() => ImageGPTConfig.preset('large', { n_head: 7 }));
     expect([bad.file, bad.field, bad.value]).toEqual(['preset "large"', 'n_embd', 1536]);
+  });
+});
+
+describe('limits that keep a hostile config cheap to read', () => {
+  it(`caps num_labels at MAX_LABELS (${MAX_LABELS}), and id2label / label2id at as many entries`, () => {
+    expect(ImageGPTConfig.fromJSON({ num_labels: 1000 }).numLabels).toBe(1000);
+    const over = errorOf(() => ImageGPTConfig.fromJSON({ num_labels: MAX_LABELS + 1 }, FILE));
+    expect([over.field, over.value]).toEqual(['num_labels', MAX_LABELS + 1]);
+    expect(over.expected).toContain(`at most ${MAX_LABELS}`);
+    const many = Object.fromEntries(Array.from({ length: MAX_LABELS + 1 }, (_, i) => [String(i), `c${i}`]));
+    expect(errorOf(() => ImageGPTConfig.fromJSON({ id2label: many })).field).toBe('id2label');
+    const inverse = Object.fromEntries(Object.entries(many).map(([id, name]) => [name, Number(id)]));
+    expect(errorOf(() => ImageGPTConfig.fromJSON({ label2id: inverse })).field).toBe('label2id');
+  });
+
+  it(`keeps an unknown key nested ${MAX_EXTRA_DEPTH} deep and refuses one nested deeper, by name`, () => {
+    const nested = (depth: number) => JSON.parse(`${'['.repeat(depth)}${']'.repeat(depth)}`) as unknown;
+    // `depth` brackets put the innermost array depth - 1 containers deep.
+    const kept = ImageGPTConfig.fromJSON({ custom: nested(MAX_EXTRA_DEPTH + 1) });
+    expect(JSON.stringify(kept.toJSON().custom)).toHaveLength(2 * (MAX_EXTRA_DEPTH + 1));
+    const error = errorOf(() => ImageGPTConfig.fromJSON({ custom: nested(MAX_EXTRA_DEPTH + 2) }, FILE));
+    expect([error.field, error.expected]).toEqual([
+      'custom',
+      `a JSON value nested at most ${MAX_EXTRA_DEPTH} levels deep`,
+    ]);
+    expect(error.message).toContain('"custom" is [[[[[...]]]]]');
+    // A cycle (only possible from code, not from JSON text) is refused the same way, not looped on.
+    const cycle: unknown[] = [];
+    cycle.push(cycle);
+    expect(errorOf(() => ImageGPTConfig.fromJSON({ custom: cycle })).field).toBe('custom');
   });
 });

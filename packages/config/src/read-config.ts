@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
-import { ALIASES, type ConfigFields, configFieldsSchema, KNOWN_KEYS } from './config-schema.js';
+import {
+  ALIASES,
+  type ConfigFields,
+  configFieldsSchema,
+  KNOWN_KEYS,
+  MAX_EXTRA_DEPTH,
+  MAX_LABELS,
+} from './config-schema.js';
 
 /** A config object after validation: known keys typed, labels settled, the rest kept as-is. */
 export interface ReadConfig {
@@ -33,6 +40,10 @@ export function readConfig(json: unknown, file?: string): ReadConfig {
     const alias = Object.hasOwn(ALIASES, key) ? ALIASES[key as keyof typeof ALIASES] : undefined;
     const canonical = alias ?? (KNOWN_KEYS.has(key) ? key : undefined);
     if (canonical === undefined) {
+      // zod's JSON check recurses, so a value nested thousands deep would overflow the stack in it.
+      if (nestsDeeperThan(value, MAX_EXTRA_DEPTH)) {
+        fail(key, value, `a JSON value nested at most ${MAX_EXTRA_DEPTH} levels deep`);
+      }
       // Validate only: zod's copy would drop nested "__proto__" keys, and toJSON deep-copies anyway.
       extras.push([key, z.json().safeParse(value).success ? value : fail(key, value, 'a JSON value')]);
       continue;
@@ -46,6 +57,15 @@ export function readConfig(json: unknown, file?: string): ReadConfig {
     }
     known[canonical] = value;
     spelledAs.set(canonical, key);
+  }
+
+  // Checked before zod, which would otherwise validate every entry of a map with millions of labels.
+  for (const map of ['id2label', 'label2id'] as const) {
+    const labels = known[map];
+    if (isRecord(labels) && Object.keys(labels).length > MAX_LABELS) {
+      const field = spelledAs.get(map) ?? map;
+      fail(field, labels, `at most ${MAX_LABELS} labels (ImageNet-21k has 21,843)`);
+    }
   }
 
   const result = configFieldsSchema.safeParse(known);
@@ -68,6 +88,23 @@ export function readConfig(json: unknown, file?: string): ReadConfig {
     ...readLabels({ ...fields, id2label, label2id }, fail),
     extras: Object.fromEntries(extras),
   };
+}
+
+/**
+ * Whether any array or object inside `value` sits more than `maxDepth` containers deep. Walks with
+ * an explicit stack, so the check itself cannot overflow; a cycle counts as too deep.
+ */
+function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [item, depth] = top;
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth > maxDepth) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 /** HF's `PretrainedConfig` label rules: id2label wins, else `num_labels` (default 2) generic labels. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ImageGPTImageProcessor } from './image-processor.js';
+import { ImageGPTImageProcessor, MAX_IMAGE_SIDE } from './image-processor.js';
 import { ProcessorConfigError } from './processor-config-error.js';
 import { loadPng, readMeta, requireGoldenDir } from './test-utils/golden.js';
 import { readSafetensors } from './test-utils/safetensors.js';
@@ -120,6 +120,16 @@ describe('ImageGPTImageProcessor config handling', () => {
       field: 'size.height',
       value: 0,
     });
+    // The size is capped so a typo cannot make every resize allocate gigabytes.
+    expect(ImageGPTImageProcessor.fromJSON({ clusters: [[0, 0, 0]], size: MAX_IMAGE_SIDE }).size.width).toBe(
+      MAX_IMAGE_SIDE,
+    );
+    expect(bad({ clusters: [[0, 0, 0]], size: { height: 32, width: MAX_IMAGE_SIDE + 1 } })).toMatchObject({
+      field: 'size.width',
+      value: MAX_IMAGE_SIDE + 1,
+    });
+    expect(bad({ clusters: [[0, 0, 0]], size: [100_000, 32] })).toMatchObject({ field: 'size[0]' });
+    expect(bad({ clusters: [[0, 0, 0]], size: 100_000 }).message).toContain(`at most ${MAX_IMAGE_SIDE}`);
     expect(bad({ clusters: [[0, 0, 0]], do_resize: 'yes' })).toMatchObject({ field: 'do_resize' });
     expect(bad({ size: 8 })).toMatchObject({ field: 'clusters' });
     expect(bad({ clusters: [[0, 0, 0]], resample: 3 }).message).toContain('"resample" is 3');

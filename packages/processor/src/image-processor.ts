@@ -8,6 +8,12 @@ import type { RawImage } from './raw-image.js';
 import { resizeBilinear } from './resize-bilinear.js';
 import { toRGB } from './to-rgb.js';
 
+/**
+ * The largest `size.height` / `size.width` accepted. ImageGPT checkpoints use 32, 48 or 64; a
+ * 4096×4096 RGB target is 48 MiB, while a typo like 100000 would ask for tens of gigabytes.
+ */
+export const MAX_IMAGE_SIDE = 4096;
+
 /** Pillow's BILINEAR, the only resample filter ImageGPT checkpoints use and the only one implemented. */
 const PIL_BILINEAR = 2;
 /** HF's defaults when a key is absent from `preprocessor_config.json`. */
@@ -260,14 +266,21 @@ export class ImageGPTImageProcessor {
 }
 
 function parseSize(value: unknown, where: { file?: string }): { height: number; width: number } {
-  const expected = '{"height": H, "width": W} with positive integers (or an int, or [H, W])';
+  const expected = `{"height": H, "width": W} with integers in 1..${MAX_IMAGE_SIDE} (or an int, or [H, W])`;
   const dim = (v: unknown, field: string): number => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
       throw new ProcessorConfigError('bad size', {
         ...where,
         field,
         value: v,
-        expected: 'a positive integer',
+        expected: `a positive integer <= ${MAX_IMAGE_SIDE}`,
+      });
+    if (v > MAX_IMAGE_SIDE)
+      throw new ProcessorConfigError('size too large', {
+        ...where,
+        field,
+        value: v,
+        expected: `at most ${MAX_IMAGE_SIDE} (ImageGPT uses 32 to 64): every image would be resized to it`,
       });
     return v;
   };

@@ -1,3 +1,5 @@
+import { previewValue } from '@imagegpt/config';
+
 /** What a {@link ProcessorConfigError} knows about the fault; every part is optional. */
 export interface ProcessorConfigErrorDetails {
   /** The file (or other source) the preprocessor config came from. */
@@ -43,15 +45,7 @@ function describe(message: string, { file, field, value, expected }: ProcessorCo
   return `${where}: ${message}${what}${want}`;
 }
 
-/** Long values (a whole cluster list) would drown the message, so they are cut. */
+/** Long or deeply nested values (a whole cluster list) would drown the message, so they are cut. */
 function show(value: unknown): string {
-  if (value === undefined) return 'missing';
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  if (typeof value === 'number' && !Number.isFinite(value)) text = String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  return value === undefined ? 'missing' : previewValue(value, 80);
 }

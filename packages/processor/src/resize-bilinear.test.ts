@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ImageError } from './image-error.js';
 import type { RawImage } from './raw-image.js';
-import { resizeBilinear } from './resize-bilinear.js';
+import { MAX_RESIZE_BYTES, resizeBilinear } from './resize-bilinear.js';
 
 const channelsArb = fc.constantFrom<1 | 3 | 4>(1, 3, 4);
 const imageArb = fc
@@ -120,5 +120,17 @@ describe('resizeBilinear (Pillow BILINEAR)', () => {
     );
     expect(() => resizeBilinear(ok, 0, 2)).toThrow(/resize target/);
     expect(() => resizeBilinear(ok, 2.5, 2)).toThrow(ImageError);
+    // 20000x20000x3 is 1.2 GB: refused before allocating, as an ImageError rather than a RangeError.
+    expect(() => resizeBilinear(ok, 20_000, 20_000, 'a.png')).toThrow(
+      new ImageError(
+        `resize target 20000x20000x3 is 1200000000 bytes, over the ${MAX_RESIZE_BYTES}-byte limit`,
+        {
+          source: 'a.png',
+        },
+      ),
+    );
+    // The intermediate (target width by input height) counts too: a tall input stretched wide.
+    const tall = { width: 1, height: 100_000, channels: 3 as const, data: new Uint8Array(300_000) };
+    expect(() => resizeBilinear(tall, 1000, 1)).toThrow(/intermediate .* 1000x100000x3/);
   });
 });

@@ -16,6 +16,13 @@ import { assertRawImage } from './raw-image.js';
  *    unchanged, which makes a same-size resize an exact copy.
  */
 
+/**
+ * The most bytes {@link resizeBilinear} will allocate for its result (or its intermediate, after
+ * the horizontal pass): 256 MiB, an 8192×8192 RGBA image. Larger targets are refused up front
+ * rather than left to fail in the allocator, or to succeed and exhaust the heap.
+ */
+export const MAX_RESIZE_BYTES = 2 ** 28;
+
 const PRECISION_BITS = 32 - 8 - 2;
 const ROUNDING_BIAS = 1 << (PRECISION_BITS - 1);
 /** Bilinear's half-width before widening by the downscale factor. */
@@ -151,6 +158,18 @@ export function resizeBilinear(image: RawImage, width: number, height: number, s
     );
   }
   const { channels } = image;
+  // Checked in doubles before any allocation, so an absurd target cannot overflow into a small one.
+  for (const [what, w, h] of [
+    ['target', width, height],
+    ['intermediate (target width × input height)', width, image.height],
+  ] as const) {
+    if (w * h * channels > MAX_RESIZE_BYTES) {
+      throw new ImageError(
+        `resize ${what} ${w}x${h}x${channels} is ${w * h * channels} bytes, over the ${MAX_RESIZE_BYTES}-byte limit`,
+        source === undefined ? {} : { source },
+      );
+    }
+  }
   let data: Uint8Array | Uint8ClampedArray = image.data;
   let currentWidth = image.width;
   if (width !== image.width) {
