@@ -369,6 +369,7 @@ try {
     );
 
     // Complete a drawn stroke: a vertical bar in the top half, then the model draws the rest.
+    await demo.locator('[data-demo-pad]').scrollIntoViewIfNeeded();
     const pad = await demo.locator('[data-demo-pad]').boundingBox();
     await demo.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * 0.1);
     await demo.mouse.down();

@@ -1,0 +1,77 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitepress';
+
+// The API sidebar lists whatever typedoc generated (scripts/build.mjs runs it before this build).
+const apiDir = fileURLToPath(new URL('../api/', import.meta.url));
+const apiItems = existsSync(apiDir)
+  ? readdirSync(apiDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => ({
+        text: d.name === 'models' ? '@imagegpt/model-mnist-16' : `@imagegpt/${d.name}`,
+        link: `/api/${d.name}/`,
+      }))
+  : [];
+
+export default defineConfig({
+  title: 'ImageGPT.ts',
+  description: "OpenAI's ImageGPT in TypeScript, for Node.js and the browser",
+  base: process.env.DOCS_BASE ?? '/',
+  // Generated pages link into each other in ways VitePress cannot always check.
+  ignoreDeadLinks: [/^\/api\//, /^\.\/.*/],
+  cleanUrls: false,
+  themeConfig: {
+    nav: [
+      { text: 'Guide', link: '/getting-started/node' },
+      { text: 'Demo', link: '/demo' },
+      { text: 'API', link: '/api/' },
+      { text: 'CLI', link: '/reference/cli' },
+    ],
+    sidebar: [
+      {
+        text: 'Getting started',
+        items: [
+          { text: 'Node.js', link: '/getting-started/node' },
+          { text: 'Browser', link: '/getting-started/browser' },
+        ],
+      },
+      { text: 'Concepts', items: [{ text: 'How ImageGPT sees images', link: '/concepts' }] },
+      {
+        text: 'Guides',
+        items: [
+          { text: 'Generate images', link: '/guides/generate' },
+          { text: 'Complete images', link: '/guides/complete' },
+          { text: 'Classify', link: '/guides/classify' },
+          { text: 'Features & linear probes', link: '/guides/features' },
+          { text: 'Palettes', link: '/guides/palettes' },
+          { text: 'Export & quantization', link: '/guides/export' },
+          { text: "OpenAI's checkpoints", link: '/guides/openai-checkpoints' },
+        ],
+      },
+      { text: 'Live demo', items: [{ text: 'Digits in your browser', link: '/demo' }] },
+      {
+        text: 'Reference',
+        items: [
+          { text: 'CLI', link: '/reference/cli' },
+          { text: 'API', link: '/api/', items: apiItems },
+        ],
+      },
+    ],
+    search: { provider: 'local' },
+  },
+  vite: {
+    // onnxruntime-web is large and ships its own WebAssembly; keep it out of the dev pre-bundle so its
+    // `new URL('…wasm', import.meta.url)` keeps pointing at the file.
+    optimizeDeps: { exclude: ['onnxruntime-web', '@imagegpt/web'] },
+    build: {
+      chunkSizeWarningLimit: 4096,
+      assetsInlineLimit: 0,
+      rollupOptions: {
+        // zod's sources carry esbuild-style comments rollup cannot place; harmless, and noisy.
+        onwarn(warning, warn) {
+          if (warning.code !== 'INVALID_ANNOTATION') warn(warning);
+        },
+      },
+    },
+  },
+});

@@ -1,0 +1,10 @@
+import type { Theme } from 'vitepress';
+import DefaultTheme from 'vitepress/theme';
+import ImageGPTDemo from './ImageGPTDemo.vue';
+
+export default {
+  extends: DefaultTheme,
+  enhanceApp({ app }) {
+    app.component('ImageGPTDemo', ImageGPTDemo);
+  },
+} satisfies Theme;

@@ -1,0 +1,76 @@
+import { readFile } from 'node:fs/promises';
+import { ImageGPTConfig } from '@imagegpt/config';
+import { ImageGPTRunner, readSafetensors } from '@imagegpt/core';
+import { describe, expect, it } from 'vitest';
+import { goldenCase } from './test-utils/golden.js';
+import { createWebBackend, WASM_MAX_MODEL_BYTES } from './web-backend.js';
+import { WebError } from './web-error.js';
+
+// Under Node, `onnxruntime-web` resolves to its Node build of the same WebAssembly runtime, so this
+// checks the backend's tensor plumbing against the golden logits; the browser suite runs it in Chromium.
+describe('WebBackend (onnxruntime-web wasm)', () => {
+  it('reproduces the tiny-causal golden logits and KV cache', async () => {
+    const dir = goldenCase('tiny-causal');
+    const config = ImageGPTConfig.parse(await readFile(`${dir}/config.json`, 'utf8'));
+    const checkpoint = readSafetensors(new Uint8Array(await readFile(`${dir}/model.safetensors`)), {
+      source: 'model.safetensors',
+    });
+    const io = readSafetensors(new Uint8Array(await readFile(`${dir}/io.safetensors`)), {
+      source: 'io.safetensors',
+    });
+    const meta = JSON.parse(await readFile(`${dir}/meta.json`, 'utf8')) as {
+      io: Record<string, { suggested_atol: number }>;
+    };
+    const ids = io.int64('input_ids');
+    const rows = [0, 1].map((b) => Array.from(ids.subarray(b * 64, (b + 1) * 64), Number));
+
+    const backend = createWebBackend({ device: 'wasm' });
+    expect(await backend.device()).toBe('wasm');
+    const runner = await ImageGPTRunner.create({ backend, config, checkpoint, head: 'causal' });
+    try {
+      const out = await runner.forward(rows);
+      const ref = io.float32('logits');
+      const got = out.logits.data as Float32Array;
+      expect(out.logits.dims).toEqual([2, 64, 16]);
+      const atol = meta.io.logits!.suggested_atol;
+      let worst = 0;
+      for (let i = 0; i < ref.length; i++)
+        worst = Math.max(worst, Math.abs(got[i]! - ref[i]!) - 1e-4 * Math.abs(ref[i]!));
+      expect(worst).toBeLessThanOrEqual(atol);
+      const key = out.presents.layers[1]!.key;
+      expect(key.dims).toEqual([2, 4, 64, 8]);
+      const refKey = io.float32('past_key_values.1.key');
+      const keyErr = Math.max(...Array.from(refKey, (r, i) => Math.abs((key.data as Float32Array)[i]! - r)));
+      expect(keyErr).toBeLessThanOrEqual(meta.io['past_key_values.1.key']!.suggested_atol);
+    } finally {
+      await runner.dispose();
+    }
+  });
+
+  it('refuses a model too large for wasm memory before handing it to the runtime, pointing to WebGPU', async () => {
+    const backend = createWebBackend({ device: 'wasm', maxWasmModelBytes: 1000 });
+    const artifact = {
+      model: new Uint8Array(600),
+      externalData: [{ path: 'w.bin', data: new Uint8Array(600) }],
+    };
+    const error = await backend.createSession(artifact).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WebError);
+    expect((error as Error).message).toMatch(/over the 0\.00 GiB the wasm device can load/);
+    expect((error as Error).message).toMatch(/device: 'webgpu'/);
+    // The default bound keeps fp32 iGPT-medium (455M parameters) and refuses fp32 iGPT-large (1.36B).
+    expect(455e6 * 4).toBeLessThan(WASM_MAX_MODEL_BYTES);
+    expect(1.36e9 * 4).toBeGreaterThan(WASM_MAX_MODEL_BYTES);
+  });
+
+  it('explains a missing WebGPU, and falls back to wasm on auto', async () => {
+    // Node 20 has no navigator.gpu, like a browser without WebGPU.
+    await expect(createWebBackend({ device: 'webgpu' }).device()).rejects.toThrow(
+      /no WebGPU \(navigator\.gpu is undefined\)/,
+    );
+    expect(await createWebBackend({ device: 'auto' }).device()).toBe('wasm');
+    expect(() => createWebBackend({ threads: 0 })).toThrow(/threads must be a positive integer, got 0/);
+    expect(() => createWebBackend({ device: 'cuda' as 'wasm' })).toThrow(
+      /device must be 'wasm', 'webgpu' or 'auto', got "cuda"/,
+    );
+  });
+});

@@ -1,0 +1,220 @@
+import type {
+  BackendSession,
+  BackendSessionOptions,
+  HostTensor,
+  HostTensorType,
+  ImageGPTBackend,
+  ModelArtifact,
+} from '@imagegpt/core';
+import * as ort from 'onnxruntime-web';
+import { WebError } from './web-error.js';
+
+/** Where the model runs: WebAssembly on the CPU, WebGPU, or WebGPU when the browser has an adapter. */
+export type WebDevice = 'wasm' | 'webgpu' | 'auto';
+
+/** Where `.wasm` / `.mjs` files of onnxruntime-web are served from: a URL prefix or one URL per file. */
+export type WasmPaths = string | { wasm?: URL | string; mjs?: URL | string };
+
+/** Options of {@link createWebBackend}. */
+export interface WebBackendOptions {
+  /** `'wasm'` (default), `'webgpu'`, or `'auto'` (WebGPU when `navigator.gpu` gives an adapter, else wasm). */
+  device?: WebDevice;
+  /**
+   * WebAssembly threads. Threads need `SharedArrayBuffer`, which browsers only give a
+   * cross-origin-isolated page (COOP `same-origin` + COEP `require-corp`); without isolation this is
+   * forced to 1. When absent on an isolated page, onnxruntime-web picks (half the cores, at most 4).
+   * More than one thread also needs `wasmPaths`: onnxruntime-web starts its thread workers from its
+   * own `.mjs` file by URL, which a bundler that inlined it cannot provide.
+   */
+  threads?: number;
+  /** Where onnxruntime-web's `.wasm`/`.mjs` files are served; the bundler's asset URL when absent. */
+  wasmPaths?: WasmPaths;
+  /**
+   * Largest model (graph + weights, bytes) the wasm device accepts; default {@link WASM_MAX_MODEL_BYTES}.
+   * Lower it to fail early on phones.
+   */
+  maxWasmModelBytes?: number;
+}
+
+/**
+ * The largest model the wasm device loads: 2 GiB. WebAssembly has a 32-bit heap (4 GiB at most),
+ * and while a session is created onnxruntime-web holds the serialized model and the loaded
+ * initializers at the same time, so weights over half the heap cannot load. iGPT-small (≈0.3 GB
+ * fp32) and iGPT-medium (≈1.8 GB) fit; iGPT-large (≈5.4 GB fp32) needs WebGPU.
+ */
+export const WASM_MAX_MODEL_BYTES = 2 * 1024 ** 3;
+
+const HOST_TYPES: ReadonlySet<string> = new Set<HostTensorType>([
+  'float32',
+  'float16',
+  'int64',
+  'int32',
+  'uint8',
+  'bool',
+]);
+
+/** The WebGPU entry point, typed narrowly so the DOM lib's lack of WebGPU types does not matter. */
+interface GpuLike {
+  requestAdapter(): Promise<unknown>;
+}
+
+function webGpu(): GpuLike | undefined {
+  const nav = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator;
+  return nav?.gpu;
+}
+
+function crossOriginIsolated(): boolean {
+  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+}
+
+function toOrt(name: string, t: HostTensor): ort.Tensor {
+  const size = t.dims.reduce((a, b) => a * b, 1);
+  if (t.data.length !== size) {
+    throw new TypeError(
+      `WebBackend: feed "${name}" has ${t.data.length} values, dims [${t.dims.join(', ')}] need ${size}`,
+    );
+  }
+  // ort.Tensor's overloads pair each type with its array class; HostTensor keeps the same pairs.
+  return new ort.Tensor(t.type, t.data as Float32Array, t.dims);
+}
+
+function fromOrt(name: string, t: ort.Tensor): HostTensor {
+  if (!HOST_TYPES.has(t.type))
+    throw new TypeError(`WebBackend: output "${name}" has type ${t.type}, which HostTensor cannot hold`);
+  return { type: t.type as HostTensorType, dims: [...t.dims], data: t.data as HostTensor['data'] };
+}
+
+class WebSession implements BackendSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  #session: ort.InferenceSession | undefined;
+
+  constructor(session: ort.InferenceSession) {
+    this.#session = session;
+    this.inputNames = [...session.inputNames];
+    this.outputNames = [...session.outputNames];
+  }
+
+  async run(
+    feeds: Readonly<Record<string, HostTensor>>,
+    fetches?: readonly string[],
+  ): Promise<Record<string, HostTensor>> {
+    const session = this.#session;
+    if (session === undefined) throw new WebError('WebBackend: run() on a disposed session');
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(name, t);
+    const outputs =
+      fetches === undefined ? await session.run(ortFeeds) : await session.run(ortFeeds, [...fetches]);
+    const result: Record<string, HostTensor> = {};
+    // Outputs live on the CPU (the default output location), so `data` is a JS-owned copy.
+    for (const [name, value] of Object.entries(outputs)) result[name] = fromOrt(name, value as ort.Tensor);
+    return result;
+  }
+
+  async dispose(): Promise<void> {
+    const session = this.#session;
+    this.#session = undefined;
+    await session?.release();
+  }
+}
+
+/**
+ * {@link ImageGPTBackend} over onnxruntime-web: the SIMD WebAssembly build (the only one ORT 1.30
+ * ships), multi-threaded on cross-origin-isolated pages, or WebGPU where the browser has it.
+ *
+ * onnxruntime-web keeps its WebAssembly settings (threads, file paths) in one process-wide `env`
+ * that is read once, when the first session starts; the first backend to create a session fixes
+ * them for the page (or worker). `BackendSessionOptions.threads` is ignored for the same reason.
+ *
+ * @example
+ * ```ts
+ * const backend = createWebBackend({ device: 'auto' });
+ * const model = await ImageGPTForCausalImageModeling.fromPretrained(url, { backend });
+ * ```
+ */
+export class WebBackend implements ImageGPTBackend {
+  readonly name = 'onnxruntime-web';
+  readonly #options: WebBackendOptions;
+  #device: Promise<'wasm' | 'webgpu'> | undefined;
+
+  constructor(options: WebBackendOptions = {}) {
+    const device = options.device ?? 'wasm';
+    if (device !== 'wasm' && device !== 'webgpu' && device !== 'auto') {
+      throw new WebError(
+        `WebBackend: device must be 'wasm', 'webgpu' or 'auto', got ${JSON.stringify(device)}`,
+      );
+    }
+    if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
+      throw new WebError(`WebBackend: threads must be a positive integer, got ${options.threads}`);
+    }
+    this.#options = { ...options, device };
+  }
+
+  /** The device sessions run on, once resolved (`'auto'` asks the browser for a WebGPU adapter). */
+  device(): Promise<'wasm' | 'webgpu'> {
+    this.#device ??= resolveDevice(this.#options.device ?? 'wasm');
+    return this.#device;
+  }
+
+  async createSession(artifact: ModelArtifact, options: BackendSessionOptions = {}): Promise<BackendSession> {
+    const device = await this.device();
+    const bytes =
+      artifact.model.byteLength + (artifact.externalData ?? []).reduce((n, f) => n + f.data.byteLength, 0);
+    const limit = this.#options.maxWasmModelBytes ?? WASM_MAX_MODEL_BYTES;
+    if (device === 'wasm' && bytes > limit) {
+      throw new WebError(
+        `WebBackend: the model is ${gib(bytes)} GiB, over the ${gib(limit)} GiB the wasm device can load ` +
+          '(WebAssembly memory is 32-bit, 4 GiB at most, and loading holds the weights twice); ' +
+          "use createWebBackend({ device: 'webgpu' }) in a browser with WebGPU, or a smaller or quantized model",
+      );
+    }
+    this.#configureWasm();
+    const session = await ort.InferenceSession.create(artifact.model, {
+      executionProviders: device === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'],
+      graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+      // Warnings such as "some nodes were not assigned to the preferred execution providers" are
+      // expected (shape ops run on the CPU) and would flood the console.
+      logSeverityLevel: 3,
+      ...(artifact.externalData === undefined
+        ? {}
+        : { externalData: artifact.externalData.map(({ path, data }) => ({ path, data })) }),
+    });
+    return new WebSession(session);
+  }
+
+  #configureWasm(): void {
+    const wasm = ort.env.wasm;
+    if (!crossOriginIsolated()) wasm.numThreads = 1;
+    else if (this.#options.threads !== undefined) wasm.numThreads = this.#options.threads;
+    if (this.#options.wasmPaths !== undefined) wasm.wasmPaths = this.#options.wasmPaths;
+  }
+}
+
+async function resolveDevice(device: WebDevice): Promise<'wasm' | 'webgpu'> {
+  if (device === 'wasm') return 'wasm';
+  const gpu = webGpu();
+  const adapter = gpu === undefined ? null : await gpu.requestAdapter().catch(() => null);
+  if (adapter) return 'webgpu';
+  if (device === 'auto') return 'wasm';
+  throw new WebError(
+    gpu === undefined
+      ? "WebBackend: device 'webgpu' asked for, but this browser has no WebGPU (navigator.gpu is undefined); use device 'wasm' or 'auto'"
+      : "WebBackend: device 'webgpu' asked for, but navigator.gpu.requestAdapter() found no GPU adapter; use device 'wasm' or 'auto'",
+  );
+}
+
+function gib(bytes: number): string {
+  return (bytes / 1024 ** 3).toFixed(2);
+}
+
+/**
+ * A {@link WebBackend}.
+ *
+ * @example
+ * ```ts
+ * const backend = createWebBackend({ device: 'wasm', wasmPaths: '/ort/' });
+ * ```
+ */
+export function createWebBackend(options: WebBackendOptions = {}): WebBackend {
+  return new WebBackend(options);
+}

@@ -1,0 +1,231 @@
+// The browser half of tooling/scripts/browser-tests.mjs: the same conformance suite as Node's, run
+// through @imagegpt/web (onnxruntime-web wasm, fetch, canvas decoding) in a real Chromium. The
+// script drives it through `window.igpt` and checks the JSON it returns.
+import {
+  type ConformanceReport,
+  createWebBackend,
+  decodeImage,
+  FetchFileSource,
+  ImageGPTForCausalImageModeling,
+  runConformance,
+  toImageData,
+  toRawImage,
+} from '@imagegpt/web';
+
+/** One generation run: tokens and timing, for comparison with Node. */
+export interface GenerationRun {
+  sequences: number[][];
+  rowsSeen: number;
+  msPerToken: number;
+  tokens: number;
+}
+
+/** One in-page check of the image conversions. */
+export interface Check {
+  name: string;
+  pass: boolean;
+  detail?: string;
+}
+
+/** What the page offers the test script. */
+export interface BrowserSuite {
+  crossOriginIsolated: boolean;
+  threads: number;
+  conformance(cases: string[], formats: ('safetensors' | 'bin')[]): Promise<ConformanceReport[]>;
+  generate(options: {
+    seed: number;
+    doSample: boolean;
+    numReturnSequences: number;
+    repeats?: number;
+  }): Promise<GenerationRun>;
+  imageChecks(): Promise<Check[]>;
+  worker(): Promise<{ sequences: number[][]; hasDocument: boolean }>;
+}
+
+declare global {
+  interface Window {
+    igpt: BrowserSuite;
+  }
+}
+
+const params = new URLSearchParams(location.search);
+const threads = Number(params.get('threads') ?? '1');
+// Threads > 1 need onnxruntime-web's own `.mjs` served as a file (its pthread workers load it by
+// URL; a bundle cannot be re-entered as a worker), hence `?wasmPaths=/ort/` for threaded runs.
+const wasmPaths = params.get('wasmPaths') ?? undefined;
+const backend = createWebBackend({
+  device: 'wasm',
+  threads,
+  ...(wasmPaths === undefined ? {} : { wasmPaths }),
+});
+const status = document.getElementById('status')!;
+
+function row(table: string, cells: string[], pass: boolean): void {
+  const tr = document.createElement('tr');
+  for (const c of cells) {
+    const td = document.createElement('td');
+    td.textContent = c;
+    tr.append(td);
+  }
+  const td = document.createElement('td');
+  td.textContent = pass ? 'pass' : 'FAIL';
+  td.className = pass ? 'pass' : 'fail';
+  tr.append(td);
+  document.getElementById(table)!.append(tr);
+}
+
+async function conformance(
+  cases: string[],
+  formats: ('safetensors' | 'bin')[],
+): Promise<ConformanceReport[]> {
+  const reports: ConformanceReport[] = [];
+  for (const name of cases) {
+    const files = new FetchFileSource(new URL(`/golden/${name}/`, location.href), { cache: false });
+    const isModel = await files.exists('config.json');
+    for (const weights of isModel ? formats : [undefined]) {
+      status.textContent = `conformance: ${name} ${weights ?? ''}`;
+      const report = await runConformance(files, {
+        backend,
+        ...(weights === undefined ? {} : { weights }),
+        decodeImage: (bytes, source) => decodeImage(bytes, { source }),
+      });
+      reports.push(report);
+      const passed = report.outputs.filter((o) => o.pass).length;
+      row('results', [report.case, report.weights ?? '-', `${passed}/${report.outputs.length}`], report.pass);
+    }
+  }
+  status.textContent = 'conformance done';
+  return reports;
+}
+
+let model: Promise<ImageGPTForCausalImageModeling> | undefined;
+
+async function generateDigits(options: {
+  seed: number;
+  doSample: boolean;
+  numReturnSequences: number;
+  repeats?: number;
+}): Promise<GenerationRun> {
+  model ??= ImageGPTForCausalImageModeling.fromPretrained(new URL('/models/igpt-mnist-16/', location.href), {
+    backend,
+    cache: false,
+  });
+  const m = await model;
+  const side = 16;
+  const box = document.getElementById('samples')!;
+  const canvases = Array.from({ length: options.numReturnSequences }, () => {
+    const c = document.createElement('canvas');
+    c.width = side * 6;
+    c.height = side * 6;
+    box.append(c);
+    return c;
+  });
+  let rowsSeen = 0;
+  let result: { sequences: number[][] } | undefined;
+  const repeats = options.repeats ?? 1;
+  const started = performance.now();
+  for (let r = 0; r < repeats; r++) {
+    result = await m.generate({
+      doSample: options.doSample,
+      seed: options.seed,
+      numReturnSequences: options.numReturnSequences,
+      onRow: ({ pixels }) => {
+        rowsSeen++;
+        pixels.forEach((p, i) => {
+          const image = m.processor!.decode(
+            Int32Array.from({ length: side * side }, (_, j) => p[j] ?? 0),
+            { width: side, height: side },
+          );
+          canvases[i]!.getContext('2d')!.putImageData(toImageData(image, { scale: 6 }), 0, 0);
+        });
+      },
+    });
+  }
+  const elapsed = performance.now() - started;
+  const tokens = repeats * side * side;
+  return { sequences: result!.sequences, rowsSeen, msPerToken: elapsed / tokens, tokens };
+}
+
+async function imageChecks(): Promise<Check[]> {
+  const checks: Check[] = [];
+  const expect = (name: string, got: ArrayLike<number>, want: ArrayLike<number>) => {
+    const pass = got.length === want.length && Array.from(want).every((v, i) => got[i] === v);
+    checks.push(
+      pass
+        ? { name, pass }
+        : {
+            name,
+            pass,
+            detail: `got [${Array.from(got).slice(0, 12)}…], want [${Array.from(want).slice(0, 12)}…]`,
+          },
+    );
+  };
+  const w = 3;
+  const h = 2;
+  const rgba = Uint8ClampedArray.from({ length: w * h * 4 }, (_, i) => (i % 4 === 3 ? 255 : (i * 37) % 256));
+  const canvas = document.createElement('canvas');
+  canvas.width = w;
+  canvas.height = h;
+  canvas.getContext('2d')!.putImageData(new ImageData(rgba, w, h), 0, 0);
+  expect('toRawImage(ImageData)', (await toRawImage(new ImageData(rgba, w, h))).data, rgba);
+  expect('toRawImage(HTMLCanvasElement)', (await toRawImage(canvas)).data, rgba);
+  const offscreen = new OffscreenCanvas(w, h);
+  offscreen.getContext('2d')!.putImageData(new ImageData(rgba, w, h), 0, 0);
+  expect('toRawImage(OffscreenCanvas)', (await toRawImage(offscreen)).data, rgba);
+  const bitmap = await createImageBitmap(canvas);
+  expect('toRawImage(ImageBitmap)', (await toRawImage(bitmap)).data, rgba);
+  const png = await new Promise<Blob>((resolve) => canvas.toBlob((b) => resolve(b!), 'image/png'));
+  expect('toRawImage(Blob png)', (await toRawImage(png)).data, rgba);
+  const img = new Image();
+  img.src = URL.createObjectURL(png);
+  await img.decode();
+  expect('toRawImage(HTMLImageElement)', (await toRawImage(img)).data, rgba);
+  const grey = { width: 2, height: 1, channels: 1 as const, data: new Uint8Array([7, 250]) };
+  expect('toImageData(grey)', toImageData(grey).data, [7, 7, 7, 255, 250, 250, 250, 255]);
+  const broken = await decodeImage(new Uint8Array([1, 2, 3]), { source: 'junk.png' }).then(
+    () => 'no error',
+    (e: Error) => e.message,
+  );
+  checks.push({
+    name: 'decodeImage(junk) throws ImageError naming the source',
+    pass: broken.startsWith('junk.png: '),
+    detail: broken,
+  });
+  const missing = await new FetchFileSource(new URL('/golden/no-such-case/', location.href), { cache: false })
+    .read('config.json')
+    .then(
+      () => 'no error',
+      (e: Error) => e.message,
+    );
+  checks.push({
+    name: 'FetchFileSource 404 names the URL and status',
+    pass: /^GET http:\/\/127\.0\.0\.1:\d+\/golden\/no-such-case\/config\.json: HTTP 404/.test(missing),
+    detail: missing,
+  });
+  for (const c of checks) row('checks', [c.name], c.pass);
+  return checks;
+}
+
+function worker(): Promise<{ sequences: number[][]; hasDocument: boolean }> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+    w.onmessage = (e: MessageEvent<{ sequences?: number[][]; hasDocument: boolean; error?: string }>) => {
+      w.terminate();
+      if (e.data.error !== undefined) reject(new Error(e.data.error));
+      else resolve({ sequences: e.data.sequences!, hasDocument: e.data.hasDocument });
+    };
+    w.onerror = (e) => reject(new Error(`worker failed: ${e.message}`));
+    w.postMessage({ modelUrl: new URL('/models/igpt-mnist-16/', location.href).href });
+  });
+}
+
+window.igpt = {
+  crossOriginIsolated: globalThis.crossOriginIsolated,
+  threads,
+  conformance,
+  generate: generateDigits,
+  imageChecks,
+  worker,
+};
+status.textContent = 'ready';
+document.title = 'ready';
