@@ -399,7 +399,12 @@ try {
       completed.state === 'done' && completed.topBright > 0,
       `${completed.topBright} bright pixels in the kept half, state ${completed.state}`,
     );
-    await demo.screenshot({ path: join(paths.artifacts, 'docs-demo.png'), fullPage: true });
+    // A viewport as tall as the page, so the sticky navigation bar is drawn once at the top
+    // rather than stitched into the middle of a full-page capture.
+    const height = await demo.evaluate(() => document.documentElement.scrollHeight);
+    await demo.setViewportSize({ width: 1280, height: Math.min(height, 4000) });
+    await demo.evaluate(() => window.scrollTo(0, 0));
+    await demo.screenshot({ path: join(paths.artifacts, 'docs-demo.png') });
     report.demoLogs = demoLogs;
   }
 } finally {

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CliError } from './cli-error.js';
+import { benchCommand } from './commands/bench.js';
 import { classifyCommand } from './commands/classify.js';
 import { completeCommand } from './commands/complete.js';
 import { conformanceCommand } from './commands/conformance.js';
@@ -79,6 +80,7 @@ Examples:
     exportCommand,
     infoCommand,
     conformanceCommand,
+    benchCommand,
   ]) {
     const cmd = register(io);
     cmd.exitOverride().configureOutput({

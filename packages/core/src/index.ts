@@ -9,7 +9,11 @@ export {
   expectedImageGPTWeights,
   FLOAT32_MIN,
   GraphBuilder,
+  MS_DOMAIN,
+  type AttentionKind,
   type ImageGPTGraphOptions,
+  type InitializerData,
 } from './graph/index.js';
 export * from './model/index.js';
 export * from './onnx/index.js';
+export * from './quantize/index.js';

@@ -93,6 +93,8 @@ async function buildHead<T>(cls: HeadClass<T>, parts: ModelParts): Promise<T> {
     checkpoint: parts.checkpoint,
     head: cls.headKind,
     ...(parts.sessionOptions === undefined ? {} : { sessionOptions: parts.sessionOptions }),
+    ...(parts.dtype === undefined ? {} : { dtype: parts.dtype }),
+    ...(parts.decoder === undefined ? {} : { decoder: parts.decoder }),
   });
   return new cls({
     config: parts.config,

@@ -1,5 +1,5 @@
 import type { ImageGPTConfig } from '@imagegpt/config';
-import type { BackendSessionOptions, Checkpoint, ImageGPTBackend } from '@imagegpt/core';
+import type { BackendSessionOptions, Checkpoint, ImageGPTBackend, ModelDType } from '@imagegpt/core';
 import type { ImageGPTImageProcessor } from '@imagegpt/processor';
 
 /** How {@link ImageGPTModel.fromSource} and the other heads load a model folder. */
@@ -10,6 +10,10 @@ export interface LoadOptions {
   prefer?: 'safetensors' | 'bin';
   /** Passed to the backend when it creates the session. */
   sessionOptions?: BackendSessionOptions;
+  /** Weight precision in the graph: `fp32` (default, reference-exact), `fp16`, `q8` or `q4` (MatMulNBits). */
+  dtype?: ModelDType;
+  /** Incremental decoding: `fast` (default; cache held in JS, fused ops) or `reference` (standard ops only). */
+  decoder?: 'fast' | 'reference';
   /** Called while weight files are read. */
   onProgress?: (e: { file: string; loaded: number; total?: number }) => void;
 }
@@ -22,4 +26,8 @@ export interface ModelParts {
   processor?: ImageGPTImageProcessor;
   backend: ImageGPTBackend;
   sessionOptions?: BackendSessionOptions;
+  /** See {@link LoadOptions.dtype}. */
+  dtype?: ModelDType;
+  /** See {@link LoadOptions.decoder}. */
+  decoder?: 'fast' | 'reference';
 }

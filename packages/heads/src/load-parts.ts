@@ -38,5 +38,7 @@ export async function loadParts(files: FileSource, options: LoadOptions): Promis
     backend: options.backend,
     ...(processor === undefined ? {} : { processor }),
     ...(options.sessionOptions === undefined ? {} : { sessionOptions: options.sessionOptions }),
+    ...(options.dtype === undefined ? {} : { dtype: options.dtype }),
+    ...(options.decoder === undefined ? {} : { decoder: options.decoder }),
   };
 }

@@ -13,7 +13,19 @@ import * as ort from 'onnxruntime-node';
 export interface NodeBackendOptions {
   /** Default intra-op threads for sessions; all cores (`os.availableParallelism()`) when absent. */
   threads?: number;
+  /**
+   * Where ONNX Runtime writes the graph after its optimizations (a debugging aid: open it in Netron
+   * to see which nodes were fused). Each session overwrites the file.
+   */
+  optimizedModelFilePath?: string;
 }
+
+// onnxruntime-node 1.30 ships telemetry that is on by default: it writes a device id and a
+// database under ~/.cache/Microsoft, tries HTTPS uploads, and scans /proc/self/cmdline
+// recursively while the first session is created (about 100 bytes of native stack per
+// command-line byte, so `igpt classify` over a thousand files overflowed the 8 MB stack and
+// segfaulted). Off unless the user set the variable; it is read when the first session is made.
+process.env.ORT_DISABLE_TELEMETRY ??= '1';
 
 const HOST_TYPES: ReadonlySet<string> = new Set<HostTensorType>([
   'float32',
@@ -93,15 +105,20 @@ class NodeSession implements BackendSession {
 export class NodeBackend implements ImageGPTBackend {
   readonly name = 'onnxruntime-node';
   readonly #threads: number | undefined;
+  readonly #optimizedModelFilePath: string | undefined;
 
   constructor(options: NodeBackendOptions = {}) {
     this.#threads = options.threads;
+    this.#optimizedModelFilePath = options.optimizedModelFilePath;
   }
 
   async createSession(artifact: ModelArtifact, options: BackendSessionOptions = {}): Promise<BackendSession> {
     const session = await ort.InferenceSession.create(artifact.model, {
       intraOpNumThreads: options.threads ?? this.#threads ?? availableParallelism(),
       graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+      ...(this.#optimizedModelFilePath === undefined
+        ? {}
+        : { optimizedModelFilePath: this.#optimizedModelFilePath }),
       ...(artifact.externalData === undefined
         ? {}
         : { externalData: artifact.externalData.map(({ path, data }) => ({ path, data })) }),

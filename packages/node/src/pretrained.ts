@@ -1,4 +1,4 @@
-import type { BackendSessionOptions, ImageGPTBackend } from '@imagegpt/core';
+import type { BackendSessionOptions, ImageGPTBackend, ModelDType } from '@imagegpt/core';
 import {
   ImageGPTForCausalImageModeling as CausalBase,
   ImageGPTForImageClassification as ClassifierBase,
@@ -17,6 +17,10 @@ export interface NodePretrainedOptions {
   backend?: ImageGPTBackend;
   /** Extra session options for the runtime. */
   sessionOptions?: BackendSessionOptions;
+  /** Weight precision: `fp32` (default), `fp16`, `q8` or `q4`. */
+  dtype?: ModelDType;
+  /** Incremental decoding: `fast` (default) or `reference`. */
+  decoder?: 'fast' | 'reference';
   /** Called while weight files are read. */
   onProgress?: (e: { file: string; loaded: number; total?: number }) => void;
 }
@@ -30,6 +34,8 @@ function wire(dir: string | URL, options: NodePretrainedOptions) {
       prefer: options.prefer,
       sessionOptions: { threads: options.threads, ...options.sessionOptions },
       onProgress: options.onProgress,
+      dtype: options.dtype,
+      decoder: options.decoder,
     },
   };
 }

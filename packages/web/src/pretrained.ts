@@ -1,4 +1,4 @@
-import type { BackendSessionOptions, ImageGPTBackend } from '@imagegpt/core';
+import type { BackendSessionOptions, ImageGPTBackend, ModelDType } from '@imagegpt/core';
 import {
   ImageGPTForCausalImageModeling as CausalBase,
   ImageGPTForImageClassification as ClassifierBase,
@@ -22,6 +22,10 @@ export interface WebPretrainedOptions {
   prefer?: 'safetensors' | 'bin';
   /** Extra session options for the runtime. */
   sessionOptions?: BackendSessionOptions;
+  /** Weight precision: `fp32` (default), `fp16`, `q8` or `q4`. */
+  dtype?: ModelDType;
+  /** Incremental decoding: `fast` (default) or `reference` (standard ops only). */
+  decoder?: 'fast' | 'reference';
   /** Called while weight files download. */
   onProgress?: (e: { file: string; loaded: number; total?: number }) => void;
   /** Cache API use for downloads (see `FetchFileSourceOptions.cache`); default on. */
@@ -52,6 +56,8 @@ function wire(
   if (options.prefer !== undefined) load.prefer = options.prefer;
   if (options.sessionOptions !== undefined) load.sessionOptions = options.sessionOptions;
   if (options.onProgress !== undefined) load.onProgress = options.onProgress;
+  if (options.dtype !== undefined) load.dtype = options.dtype;
+  if (options.decoder !== undefined) load.decoder = options.decoder;
   return { files, load };
 }
 

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
 import { createNodeBackend, ImageGPTConfig, ImageGPTImageProcessor } from '@imagegpt/node';
+import { Command } from 'commander';
 import { formatBench } from '../bench/format-bench.js';
 import { heldOutDigits } from '../bench/held-out-digits.js';
 import { runBench } from '../bench/run-bench.js';
@@ -23,7 +23,9 @@ const DEFAULT_GOLDEN = fileURLToPath(new URL('../../../../../shared/golden/small
 /** `igpt bench`: decode, prefill, processor and cold-start speed against the machine's limits. */
 export function benchCommand(io: Io): Command {
   return common(new Command('bench'))
-    .description('measure decode, prefill, processor and cold-start speed, and the memory-bandwidth limit they face')
+    .description(
+      'measure decode, prefill, processor and cold-start speed, and the memory-bandwidth limit they face',
+    )
     .option('--quick', 'a smoke run of every measurement in seconds (figures are not meaningful)')
     .option('--out <file>', 'JSON results file (default: bench-results/bench-<date>.json)')
     .option('--golden <dir>', 'the golden small-causal case, for the quantized logit error', DEFAULT_GOLDEN)
@@ -44,7 +46,9 @@ Examples:
       const backend = createNodeBackend({ threads });
       const embeddedDir = EMBEDDED.causal;
       const config = ImageGPTConfig.parse(readFileSync(join(embeddedDir, 'config.json'), 'utf8'));
-      const processor = ImageGPTImageProcessor.parse(readFileSync(join(embeddedDir, 'preprocessor_config.json'), 'utf8'));
+      const processor = ImageGPTImageProcessor.parse(
+        readFileSync(join(embeddedDir, 'preprocessor_config.json'), 'utf8'),
+      );
       const heldOut = heldOutDigits(processor, config.sosTokenId);
       const results = await runBench({
         backend,
@@ -58,7 +62,11 @@ Examples:
         },
       });
       const stamp = results.date.replace(/[:.]/g, '-');
-      const out = await writeOutput(flags.out ?? join('bench-results', `bench-${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`, true);
+      const out = await writeOutput(
+        flags.out ?? join('bench-results', `bench-${stamp}.json`),
+        `${JSON.stringify(results, null, 2)}\n`,
+        true,
+      );
       if (flags.json) io.out(JSON.stringify({ ...results, file: out }, null, 2));
       else {
         io.out(formatBench(results));

@@ -1,10 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import {
+  buildImageGPTGraph,
+  ImageGPTConfig,
+  loadCheckpoint,
+  MODEL_DTYPES,
+  type ModelDType,
+  NodeFileSource,
+} from '@imagegpt/node';
 import { Command, Option } from 'commander';
-import { buildImageGPTGraph, ImageGPTConfig, loadCheckpoint, MODEL_DTYPES, type ModelDType, NodeFileSource } from '@imagegpt/node';
 import { CliError } from '../cli-error.js';
-import { common } from '../main.js';
 import { type GlobalOptions, type Io, report } from '../context.js';
+import { common } from '../main.js';
 import { checkOutputs, modelDir, seconds, writeOutput } from './shared.js';
 
 interface ExportFlags extends GlobalOptions {
@@ -20,14 +27,22 @@ interface ExportFlags extends GlobalOptions {
 /** `igpt export`: the model as an ONNX file any ONNX Runtime can load. */
 export function exportCommand(io: Io): Command {
   return common(new Command('export'))
-    .description('write the model as an ONNX file (standard ONNX ops, opset 17) that ONNX Runtime loads in any language')
+    .description(
+      'write the model as an ONNX file (standard ONNX ops, opset 17) that ONNX Runtime loads in any language',
+    )
     .option('--model <dir>', 'Hugging Face model folder (default: the embedded MNIST model)')
     .option('--out <file>', 'output .onnx file', 'model.onnx')
-    .option('--with-past', 'add KV-cache inputs past_key_values.{i}.key/value and outputs present.{i}.key/value')
+    .option(
+      '--with-past',
+      'add KV-cache inputs past_key_values.{i}.key/value and outputs present.{i}.key/value',
+    )
     .option('--portable', 'standard ONNX ops only (the default graph already uses no contrib ops)')
     .option('--hidden-states', 'also output hidden_states.{0..n_layer}')
     .addOption(
-      new Option('--dtype <dtype>', 'weight storage: fp16 halves the file; q8/q4 use MatMulNBits (com.microsoft, ONNX Runtime only)')
+      new Option(
+        '--dtype <dtype>',
+        'weight storage: fp16 halves the file; q8/q4 use MatMulNBits (com.microsoft, ONNX Runtime only)',
+      )
         .choices([...MODEL_DTYPES])
         .default('fp32'),
     )
@@ -46,12 +61,18 @@ Examples:
   $ igpt export --out mnist-q8.onnx --dtype q8`,
     )
     .action(async (flags: ExportFlags) => {
+      checkOutputs([flags.out, `${flags.out}.data`], flags.force);
       const started = performance.now();
       if (flags.portable && (flags.dtype === 'q8' || flags.dtype === 'q4')) {
-        throw new CliError(`--dtype ${flags.dtype} needs MatMulNBits, a com.microsoft op; --portable allows standard ONNX ops only`);
+        throw new CliError(
+          `--dtype ${flags.dtype} needs MatMulNBits, a com.microsoft op; --portable allows standard ONNX ops only`,
+        );
       }
       const dir = modelDir(flags.model, 'causal');
-      const config = ImageGPTConfig.parse(readFileSync(join(dir, 'config.json'), 'utf8'), join(dir, 'config.json'));
+      const config = ImageGPTConfig.parse(
+        readFileSync(join(dir, 'config.json'), 'utf8'),
+        join(dir, 'config.json'),
+      );
       const head = config.architectures?.includes('ImageGPTForImageClassification') ? 'classifier' : 'causal';
       const checkpoint = await loadCheckpoint(new NodeFileSource(dir));
       const graphOptions = {
@@ -60,7 +81,7 @@ Examples:
         withPast: flags.withPast === true,
         dtype: flags.dtype,
         externalDataPath: `${basename(flags.out)}.data`,
-      } as Parameters<typeof buildImageGPTGraph>[2];
+      } satisfies Parameters<typeof buildImageGPTGraph>[2];
       const artifact = buildImageGPTGraph(config, checkpoint, graphOptions);
       const written: string[] = [];
       written.push(await writeOutput(flags.out, artifact.model, flags.force));
@@ -68,8 +89,13 @@ Examples:
         written.push(await writeOutput(join(dirname(flags.out), ext.path), ext.data, flags.force));
       }
       const ms = performance.now() - started;
-      report(io, flags, { files: written, head, withPast: flags.withPast === true, ms: Math.round(ms) }, () => [
-        `wrote ${written.join(', ')} (${head} head${flags.withPast ? ', with KV cache' : ''}) in ${seconds(ms)}`,
-      ]);
+      report(
+        io,
+        flags,
+        { files: written, head, withPast: flags.withPast === true, ms: Math.round(ms) },
+        () => [
+          `wrote ${written.join(', ')} (${head} head${flags.withPast ? ', with KV cache' : ''}) in ${seconds(ms)}`,
+        ],
+      );
     });
 }

@@ -53,7 +53,13 @@ interface Initializer {
   readonly bytes: Uint8Array;
 }
 
-const bytesOf = (data: Float32Array | BigInt64Array | Int32Array | Uint8Array): Uint8Array =>
+/** The contrib-op domain of ONNX Runtime (GroupQueryAttention, MatMulNBits, ...). */
+export const MS_DOMAIN = 'com.microsoft';
+
+/** Typed arrays an initializer may hold; a Uint16Array holds float16 bits. */
+export type InitializerData = Float32Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
+
+const bytesOf = (data: InitializerData): Uint8Array =>
   new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 
 const toDims = (shape: readonly Dim[]): OnnxDim[] =>
@@ -69,6 +75,7 @@ export class GraphBuilder {
   readonly #inputs: OnnxValueInfo[] = [];
   readonly #outputs: OnnxValueInfo[] = [];
   readonly #constants = new Map<string, string>();
+  readonly #domains = new Set<string>();
   #scope = '';
   #counter = 0;
 
@@ -97,11 +104,7 @@ export class GraphBuilder {
   }
 
   /** Adds a constant tensor (a weight) and returns its name. */
-  addInitializer(
-    name: string,
-    dims: readonly number[],
-    data: Float32Array | BigInt64Array | Int32Array | Uint8Array,
-  ): string {
+  addInitializer(name: string, dims: readonly number[], data: InitializerData): string {
     if (this.#initializers.has(name)) throw new Error(`GraphBuilder: initializer "${name}" added twice`);
     const dataType =
       data instanceof Float32Array
@@ -110,7 +113,9 @@ export class GraphBuilder {
           ? OnnxDataType.INT64
           : data instanceof Int32Array
             ? OnnxDataType.INT32
-            : OnnxDataType.UINT8;
+            : data instanceof Uint16Array
+              ? OnnxDataType.FLOAT16
+              : OnnxDataType.UINT8;
     const count = dims.reduce((a, b) => a * b, 1);
     if (count !== data.length) {
       throw new Error(
@@ -169,14 +174,20 @@ export class GraphBuilder {
     return output as string;
   }
 
-  /** Appends a node with `count` outputs (Split) and returns their names. */
+  /**
+   * Appends a node with `count` outputs (Split) and returns their names. `domain` selects an operator
+   * set other than the standard one (ONNX Runtime's contrib ops live in {@link MS_DOMAIN}); an empty
+   * input name marks an optional input as absent.
+   */
   opN(
     opType: string,
     inputs: readonly string[],
     count: number,
     attributes: Record<string, AttributeValue> = {},
     outputNames?: readonly string[],
+    domain = '',
   ): string[] {
+    if (domain !== '') this.#domains.add(domain);
     const id = this.#counter++;
     const base = this.#scope === '' ? `${opType}_${id}` : `${this.#scope}/${opType}_${id}`;
     const output =
@@ -184,11 +195,23 @@ export class GraphBuilder {
     this.#nodes.push({
       name: base,
       opType,
+      ...(domain === '' ? {} : { domain }),
       input: [...inputs],
       output,
       attribute: Object.entries(attributes).map(([name, value]) => toAttribute(name, value)),
     });
     return output;
+  }
+
+  /** Appends one ONNX Runtime contrib op ({@link MS_DOMAIN}) with `count` outputs; returns their names. */
+  contribOp(
+    opType: string,
+    inputs: readonly string[],
+    count: number,
+    attributes: Record<string, AttributeValue> = {},
+    outputNames?: readonly string[],
+  ): string[] {
+    return this.opN(opType, inputs, count, attributes, outputNames, MS_DOMAIN);
   }
 
   /** Serializes the graph; weights go to external data when their total exceeds the threshold. */
@@ -230,7 +253,10 @@ export class GraphBuilder {
 
     const model = encodeOnnxModel({
       irVersion: IR_VERSION,
-      opsetImport: [{ domain: '', version: OPSET }],
+      opsetImport: [
+        { domain: '', version: OPSET },
+        ...[...this.#domains].map((domain) => ({ domain, version: 1 })),
+      ],
       producerName: 'imagegpt-ts',
       producerVersion: '0.1.0',
       ...(options.docString === undefined ? {} : { docString: options.docString }),

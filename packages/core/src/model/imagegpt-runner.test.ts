@@ -63,7 +63,14 @@ function fakeBackend() {
 describe('ImageGPTRunner bookkeeping', () => {
   it('builds one graph with hidden-state outputs and fetches only what a call asks for', async () => {
     const fake = fakeBackend();
-    const runner = await ImageGPTRunner.create({ backend: fake.backend, config, checkpoint, head: 'causal' });
+    // The reference graph and decoder (the fast decoder, the default, has its own tests).
+    const runner = await ImageGPTRunner.create({
+      backend: fake.backend,
+      config,
+      checkpoint,
+      head: 'causal',
+      decoder: 'reference',
+    });
     const outputs = decodeOnnxModel(fake.artifacts[0]?.model as Uint8Array).graph.output.map((o) => o.name);
     expect(outputs).toEqual([
       'logits',
@@ -125,7 +132,13 @@ describe('ImageGPTRunner bookkeeping', () => {
 describe('Decoder', () => {
   it('feeds only the new tokens with the previous presents as past', async () => {
     const fake = fakeBackend();
-    const runner = await ImageGPTRunner.create({ backend: fake.backend, config, checkpoint, head: 'causal' });
+    const runner = await ImageGPTRunner.create({
+      backend: fake.backend,
+      config,
+      checkpoint,
+      head: 'causal',
+      decoder: 'reference',
+    });
     const decoder = runner.createDecoder(2);
     const logits = await decoder.next([
       [4, 0, 1],

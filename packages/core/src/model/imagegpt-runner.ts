@@ -6,14 +6,25 @@ import type {
   ImageGPTBackend,
 } from '../backend/backend.js';
 import type { Checkpoint } from '../checkpoint/index.js';
+import { checkImageGPTWeights } from '../graph/expected-weights.js';
 import type { HeadKind } from '../graph/head-kind.js';
 import { buildImageGPTGraph } from '../graph/imagegpt-graph.js';
+import type { ModelDType } from '../quantize/weight-dtype.js';
 import { type Decoder, KVDecoder } from './decoder.js';
+import { FastDecoder } from './fast-decoder.js';
 import type { ForwardOptions, ForwardResult } from './forward-types.js';
 import { float32Zeros, int64Matrix } from './host-tensors.js';
 import type { KeyValueCache } from './kv-cache.js';
 import { ModelInputError } from './model-input-error.js';
 import { checkIntegerRows, checkPast } from './validate-inputs.js';
+
+/**
+ * Which decoder {@link ImageGPTRunner.createDecoder} returns. `fast`: the fast graph, with the KV
+ * cache in buffers the runtime reads in place (the runner falls back to `reference` when the
+ * backend cannot load that graph). `reference`: the exact standard-op graph, whose whole cache is
+ * fed in and returned on every step.
+ */
+export type DecoderKind = 'fast' | 'reference';
 
 /** Options of {@link ImageGPTRunner.create}. */
 export interface ImageGPTRunnerOptions {
@@ -24,6 +35,10 @@ export interface ImageGPTRunnerOptions {
   sessionOptions?: BackendSessionOptions;
   /** Weight bytes above which the model is handed over with ONNX external data (default just under 2 GiB). */
   externalDataThreshold?: number;
+  /** How matrix weights are stored (default `fp32`); `q8` / `q4` trade a little accuracy for speed. */
+  dtype?: ModelDType;
+  /** The decoder kind for the causal head (default `fast`); see {@link DecoderKind}. */
+  decoder?: DecoderKind;
 }
 
 /**
@@ -39,26 +54,74 @@ export interface ImageGPTRunnerOptions {
 export class ImageGPTRunner {
   readonly config: ImageGPTConfig;
   readonly head: HeadKind;
-  #session: BackendSession | undefined;
+  /** The weight storage the runner's graphs use. */
+  readonly dtype: ModelDType;
+  /** The decoder kind in use (`reference` when the backend cannot bind outputs). */
+  readonly decoder: DecoderKind;
+  #forwardSession: Promise<BackendSession> | undefined;
+  #decodeSession: BackendSession | undefined;
+  // Kept only until the forward session exists (it is built on first use when decoding came first).
+  #buildForward: (() => Promise<BackendSession>) | undefined;
+  #disposed = false;
 
-  private constructor(config: ImageGPTConfig, head: HeadKind, session: BackendSession) {
-    this.config = config;
-    this.head = head;
-    this.#session = session;
+  private constructor(
+    options: ImageGPTRunnerOptions,
+    decodeSession: BackendSession | undefined,
+    buildForward: () => Promise<BackendSession>,
+  ) {
+    this.config = options.config;
+    this.head = options.head;
+    this.dtype = options.dtype ?? 'fp32';
+    this.decoder = decodeSession === undefined ? 'reference' : 'fast';
+    this.#decodeSession = decodeSession;
+    this.#buildForward = buildForward;
   }
 
-  /** Validates the weights, builds the ONNX graph and opens a session on `backend`. */
+  /**
+   * Validates the weights, builds the ONNX graph and opens a session on `backend`. A causal runner
+   * with the fast decoder opens the decoding session now and the full forward session on the first
+   * `forward()`, so generation pays for one session only.
+   */
   static async create(options: ImageGPTRunnerOptions): Promise<ImageGPTRunner> {
     const { backend, config, checkpoint, head } = options;
-    const artifact = buildImageGPTGraph(config, checkpoint, {
+    checkImageGPTWeights(config, checkpoint, head);
+    const common = {
       head,
-      outputHiddenStates: true,
+      ...(options.dtype === undefined ? {} : { dtype: options.dtype }),
       ...(options.externalDataThreshold === undefined
         ? {}
         : { externalDataThreshold: options.externalDataThreshold }),
-    });
-    const session = await backend.createSession(artifact, options.sessionOptions);
-    return new ImageGPTRunner(config, head, session);
+    };
+    const buildForward = () =>
+      backend.createSession(
+        buildImageGPTGraph(config, checkpoint, { ...common, outputHiddenStates: true }),
+        options.sessionOptions,
+      );
+    let decodeSession: BackendSession | undefined;
+    if (head === 'causal' && (options.decoder ?? 'fast') === 'fast') {
+      const artifact = buildImageGPTGraph(config, checkpoint, {
+        ...common,
+        attention: 'fast',
+        logits: 'last',
+      });
+      // A runtime without ONNX Runtime's fused kernels decodes with the reference graph.
+      const session = await backend.createSession(artifact, options.sessionOptions).catch(() => undefined);
+      decodeSession = session;
+    }
+    const runner = new ImageGPTRunner(options, decodeSession, buildForward);
+    if (decodeSession === undefined) await runner.#forward();
+    return runner;
+  }
+
+  /** The full-graph session, opened on first use when the runner started with the decoder only. */
+  #forward(): Promise<BackendSession> {
+    if (this.#disposed) return Promise.reject(new Error('ImageGPTRunner: forward() after dispose()'));
+    if (this.#forwardSession === undefined) {
+      const build = this.#buildForward as () => Promise<BackendSession>;
+      this.#forwardSession = build();
+      this.#buildForward = undefined;
+    }
+    return this.#forwardSession;
   }
 
   /**
@@ -69,8 +132,7 @@ export class ImageGPTRunner {
     inputIds: readonly (readonly number[])[],
     options: ForwardOptions = {},
   ): Promise<ForwardResult> {
-    const session = this.#session;
-    if (session === undefined) throw new Error('ImageGPTRunner: forward() after dispose()');
+    if (this.#disposed) throw new Error('ImageGPTRunner: forward() after dispose()');
     const { config } = this;
     const { nLayer, nHead: H, headDim: D, nPositions } = config;
 
@@ -122,6 +184,7 @@ export class ImageGPTRunner {
       : [];
     const headNames =
       this.head === 'causal' ? ['logits'] : this.head === 'classifier' ? ['logits', 'pooled'] : [];
+    const session = await this.#forward();
     const out = await session.run(feeds, [
       ...headNames,
       'last_hidden_state',
@@ -160,13 +223,26 @@ export class ImageGPTRunner {
       throw new ModelInputError('head', `is "${this.head}", decoding needs the causal head`);
     if (!Number.isInteger(batchSize) || batchSize < 1)
       throw new ModelInputError('batchSize', `is ${batchSize}, expected a positive integer`);
-    return new KVDecoder(this, batchSize);
+    if (this.#decodeSession === undefined) return new KVDecoder(this, batchSize);
+    return new FastDecoder(
+      () => {
+        const session = this.#decodeSession;
+        if (session === undefined) throw new Error('Decoder: next() after the runner was disposed');
+        return session;
+      },
+      this.config,
+      batchSize,
+    );
   }
 
-  /** Releases the session; the runner cannot be used afterwards. Calling it twice is harmless. */
+  /** Releases the sessions; the runner cannot be used afterwards. Calling it twice is harmless. */
   async dispose(): Promise<void> {
-    const session = this.#session;
-    this.#session = undefined;
-    await session?.dispose();
+    this.#disposed = true;
+    const forward = this.#forwardSession;
+    const decode = this.#decodeSession;
+    this.#forwardSession = undefined;
+    this.#decodeSession = undefined;
+    this.#buildForward = undefined;
+    await Promise.all([forward?.then((s) => s.dispose()), decode?.dispose()]);
   }
 }

@@ -1,0 +1,52 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { benchCommand } from '../commands/bench.js';
+import type { Io } from '../context.js';
+import { tempDir } from '../test-utils.js';
+import type { BenchResults } from './run-bench.js';
+
+// `igpt bench --quick`: every measurement runs once, small, and lands in the JSON file.
+describe('igpt bench --quick', () => {
+  it('measures the machine, decode, prefill, processor, cold start and quality, and writes JSON', async () => {
+    const lines: string[] = [];
+    const io: Io = { out: (s) => lines.push(s), err: () => {}, tty: false };
+    const out = join(tempDir('igpt-bench-'), 'bench.json');
+    await benchCommand(io).parseAsync(['--quick', '--json', '--out', out, '--threads', '2'], {
+      from: 'user',
+    });
+    expect(existsSync(out)).toBe(true);
+    const r = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
+    expect(r.quick).toBe(true);
+    expect(r.machine.bandwidthGBs).toBeGreaterThan(0.5);
+    expect(r.machine.gemmGFLOPs).toBeGreaterThan(1);
+    const models = new Set(r.decode.map((d) => `${d.model}/${d.dtype}/${d.batch}`));
+    for (const key of [
+      'embedded/fp32/1',
+      'embedded/fp32/8',
+      'igpt-small/fp32/1',
+      'igpt-small/fp32/4',
+      'igpt-small/fp32/8',
+      'igpt-small/q8/1',
+    ])
+      expect(models.has(key), key).toBe(true);
+    for (const d of r.decode) {
+      expect(d.msPerStep).toBeGreaterThan(0);
+      // No run can beat the bytes it must read; the ratio is what the report is about.
+      expect(d.ratioToLimit).toBeGreaterThan(0.5);
+      expect(d.near.find((n) => n.position === 10)).toBeDefined();
+    }
+    expect(r.prefill.map((p) => `${p.model}/${p.graph}`)).toEqual([
+      'embedded/fast',
+      'embedded/reference',
+      'igpt-small/fast',
+      'igpt-small/reference',
+    ]);
+    expect(r.processor.imagesPerSecond).toBeGreaterThan(0);
+    expect(r.coldStart.map((c) => c.model)).toEqual(['embedded', 'igpt-small']);
+    const q = Object.fromEntries(r.quality.map((x) => [x.dtype, x]));
+    expect(q.fp32?.bitsPerToken).toBeGreaterThan(0.3);
+    expect(q.q8?.relativeToFp32).toBeLessThan(1.01);
+    expect(JSON.parse(lines.join('\n')).file).toBe(out);
+  }, 120_000);
+});
