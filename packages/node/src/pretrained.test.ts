@@ -7,7 +7,9 @@ describe('fromPretrained (Node wiring)', () => {
   it('returns instances of the wired classes, from a path or a file: URL', async () => {
     const causal = await ImageGPTForCausalImageModeling.fromPretrained(mnistCausalUrl, { threads: 1 });
     const base = await ImageGPTModel.fromPretrained(fileURLToPath(mnistCausalUrl), { threads: 1 });
-    const classifier = await ImageGPTForImageClassification.fromPretrained(mnistClassifierUrl, { threads: 1 });
+    const classifier = await ImageGPTForImageClassification.fromPretrained(mnistClassifierUrl, {
+      threads: 1,
+    });
     try {
       expect(causal).toBeInstanceOf(ImageGPTForCausalImageModeling);
       expect(base).toBeInstanceOf(ImageGPTModel);
@@ -24,6 +26,8 @@ describe('fromPretrained (Node wiring)', () => {
   });
 
   it('names the folder when there is no model in it', async () => {
-    await expect(ImageGPTForCausalImageModeling.fromPretrained('/no/such/model')).rejects.toThrow(/\/no\/such\/model/);
+    await expect(ImageGPTForCausalImageModeling.fromPretrained('/no/such/model')).rejects.toThrow(
+      /\/no\/such\/model/,
+    );
   });
 });

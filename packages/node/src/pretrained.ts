@@ -56,6 +56,7 @@ export class ImageGPTModel extends ModelBase {
     options: NodePretrainedOptions = {},
   ): Promise<ImageGPTModel> {
     const { files, load } = wire(dir, options);
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
 }
@@ -76,6 +77,7 @@ export class ImageGPTForCausalImageModeling extends CausalBase {
     options: NodePretrainedOptions = {},
   ): Promise<ImageGPTForCausalImageModeling> {
     const { files, load } = wire(dir, options);
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
 }
@@ -96,6 +98,7 @@ export class ImageGPTForImageClassification extends ClassifierBase {
     options: NodePretrainedOptions = {},
   ): Promise<ImageGPTForImageClassification> {
     const { files, load } = wire(dir, options);
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
 }

@@ -74,6 +74,7 @@ export class ImageGPTModel extends ModelBase {
   /** Loads a Hugging Face model folder served at `url` (config.json, weights, optional preprocessor_config.json). */
   static async fromPretrained(url: string | URL, options: WebPretrainedOptions = {}): Promise<ImageGPTModel> {
     const { files, load } = wire(url, options);
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
 }
@@ -94,6 +95,7 @@ export class ImageGPTForCausalImageModeling extends CausalBase {
     options: WebPretrainedOptions = {},
   ): Promise<ImageGPTForCausalImageModeling> {
     const { files, load } = wire(url, options);
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
 }
@@ -114,6 +116,7 @@ export class ImageGPTForImageClassification extends ClassifierBase {
     options: WebPretrainedOptions = {},
   ): Promise<ImageGPTForImageClassification> {
     const { files, load } = wire(url, options);
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
 }
