@@ -38,6 +38,7 @@ function installAndBuild() {
 
 if (task === 'test') {
   installAndBuild();
+  run(bin('biome'), ['check', '.']);
   run(bin('vitest'), ['run', ...extra]);
   const browser = join(root, 'tooling', 'scripts', 'browser-tests.mjs');
   if (existsSync(browser)) run(process.execPath, [browser]);
