@@ -53,6 +53,7 @@ export default defineConfig({
         text: 'Reference',
         items: [
           { text: 'CLI', link: '/reference/cli' },
+          { text: 'Performance', link: '/performance' },
           { text: 'API', link: '/api/', items: apiItems },
         ],
       },
