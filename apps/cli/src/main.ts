@@ -46,6 +46,21 @@ export function common(cmd: Command): Command {
     );
 }
 
+/** The sampling flags of generate and complete: HF's defaults (temperature 1, no top-k or top-p). */
+export function sampling(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--seed <seed>', 'random seed (default: random, printed)').argParser(int('--seed', 0)),
+    )
+    .addOption(
+      new Option('--temperature <t>', 'sampling temperature')
+        .default(1)
+        .argParser(num('--temperature', 1e-6, 100)),
+    )
+    .addOption(new Option('--top-k <k>', 'keep only the k most likely tokens').argParser(int('--top-k')))
+    .addOption(new Option('--top-p <p>', 'nucleus sampling threshold').argParser(num('--top-p', 1e-6, 1)));
+}
+
 /** Builds the `igpt` program; `io` is where output goes. */
 export function buildProgram(io: Io): Command {
   const program = new Command('igpt')

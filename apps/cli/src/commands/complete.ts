@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { CliError } from '../cli-error.js';
 import { type GlobalOptions, type Io, report } from '../context.js';
 import { makeGrid, partialImage } from '../grid.js';
-import { common, int, num } from '../main.js';
+import { common, int, num, sampling } from '../main.js';
 import { progressBar } from '../progress.js';
 import { checkOutputs, loadCausal, readImages, resolveSeed, seconds, writeOutput } from './shared.js';
 
@@ -23,7 +23,7 @@ interface CompleteFlags extends GlobalOptions {
 
 /** `igpt complete`: keep the top rows of each image and sample the rest. */
 export function completeCommand(io: Io): Command {
-  return common(new Command('complete'))
+  return sampling(common(new Command('complete')))
     .description('keep the top rows of each image and let the model draw the rest')
     .argument('<images...>', 'image files (PNG, JPEG, WebP)')
     .option('--model <dir>', 'Hugging Face model folder (default: the embedded MNIST model)')
@@ -36,16 +36,6 @@ export function completeCommand(io: Io): Command {
       ),
     )
     .addOption(new Option('--n <count>', 'completions per image').default(4).argParser(int('--n')))
-    .addOption(
-      new Option('--seed <seed>', 'random seed (default: random, printed)').argParser(int('--seed', 0)),
-    )
-    .addOption(
-      new Option('--temperature <t>', 'sampling temperature')
-        .default(1)
-        .argParser(num('--temperature', 1e-6, 100)),
-    )
-    .addOption(new Option('--top-k <k>', 'keep only the k most likely tokens').argParser(int('--top-k')))
-    .addOption(new Option('--top-p <p>', 'nucleus sampling threshold').argParser(num('--top-p', 1e-6, 1)))
     .option('--out <file>', 'output PNG grid', 'completed.png')
     .addOption(
       new Option('--scale <s>', 'nearest-neighbour upscale factor').default(8).argParser(int('--scale')),

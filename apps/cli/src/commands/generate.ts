@@ -2,7 +2,7 @@ import { encodePng, type RawImage } from '@imagegpt/node';
 import { Command, Option } from 'commander';
 import { type GlobalOptions, type Io, report } from '../context.js';
 import { makeGrid } from '../grid.js';
-import { common, int, num } from '../main.js';
+import { common, int, num, sampling } from '../main.js';
 import { progressBar } from '../progress.js';
 import { checkOutputs, loadCausal, resolveSeed, seconds, writeOutput } from './shared.js';
 
@@ -22,20 +22,10 @@ interface GenerateFlags extends GlobalOptions {
 
 /** `igpt generate`: unconditional samples as a PNG grid. */
 export function generateCommand(io: Io): Command {
-  return common(new Command('generate'))
+  return sampling(common(new Command('generate')))
     .description('sample images from a causal ImageGPT model and write them as a PNG grid')
     .option('--model <dir>', 'Hugging Face model folder (default: the embedded MNIST model)')
     .addOption(new Option('--n <count>', 'number of images').default(16).argParser(int('--n')))
-    .addOption(
-      new Option('--seed <seed>', 'random seed (default: random, printed)').argParser(int('--seed', 0)),
-    )
-    .addOption(
-      new Option('--temperature <t>', 'sampling temperature')
-        .default(1)
-        .argParser(num('--temperature', 1e-6, 100)),
-    )
-    .addOption(new Option('--top-k <k>', 'keep only the k most likely tokens').argParser(int('--top-k')))
-    .addOption(new Option('--top-p <p>', 'nucleus sampling threshold').argParser(num('--top-p', 1e-6, 1)))
     .addOption(
       new Option('--batch <b>', 'images generated together (default: min(n, 8))').argParser(int('--batch')),
     )

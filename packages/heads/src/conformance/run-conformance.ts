@@ -13,6 +13,7 @@ import {
   softmaxRows,
 } from '@imagegpt/core';
 import { ImageGPTImageProcessor, type RawImage } from '@imagegpt/processor';
+import { causalLoss, crossEntropy } from '../cross-entropy.js';
 import { type ConformanceOutput, compareExactFloats, compareFloats, compareIntegers } from './compare.js';
 
 /** Raised when a folder is not a readable case (CONFORMANCE.md exit code 2). */
@@ -256,17 +257,7 @@ class ModelOutputs {
     const ref = this.io.get(name)!;
     try {
       const got = await this.compute(name);
-      if (got === undefined) {
-        return {
-          name,
-          maxAbsErr: null,
-          mismatches: null,
-          atol: null,
-          rtol: null,
-          pass: false,
-          note: 'unknown output: no rule computes it',
-        };
-      }
+      if (got === undefined) return unknownOutput(name);
       if (ref.int) return compareIntegers(name, got as ArrayLike<number>, ref.int);
       if (tol.atol === undefined) return compareExactFloats(name, got as ArrayLike<number>, ref.float!);
       const include = name === 'logits' ? this.realQueries(ref.shape) : undefined;
@@ -326,18 +317,7 @@ class ModelOutputs {
       for (let b = 0; b < labels.length; b++) sum += crossEntropy(logits, b * k, k, Number(labels[b]));
       return sum / labels.length;
     }
-    const ids = this.input('input_ids');
-    const v = this.config.vocabSize - 1;
-    const t = ids[0]!.length;
-    let sum = 0;
-    let count = 0;
-    ids.forEach((row, b) => {
-      for (let i = 0; i + 1 < t; i++) {
-        sum += crossEntropy(logits, (b * t + i) * v, v, row[i + 1]!);
-        count++;
-      }
-    });
-    return sum / count;
+    return causalLoss(logits, this.input('input_ids'), this.config.vocabSize - 1);
   }
 
   private async greedy(which: string, part: 'ids' | 'scores'): Promise<ArrayLike<number> | undefined> {
@@ -391,15 +371,6 @@ function kv(out: ForwardResult, m: RegExpMatchArray): Float32Array | undefined {
   return layer?.[m[2] as 'key' | 'value'].data as Float32Array | undefined;
 }
 
-/** −log softmax(row)[label], in float64. */
-function crossEntropy(logits: Float32Array, offset: number, n: number, label: number): number {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let j = 0; j < n; j++) max = Math.max(max, logits[offset + j]!);
-  let sum = 0;
-  for (let j = 0; j < n; j++) sum += Math.exp(logits[offset + j]! - max);
-  return Math.log(sum) + max - logits[offset + label]!;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Processor cases
 
@@ -449,16 +420,7 @@ async function runProcessorCase(
     const ref = io.get(name)!;
     const got = computed.get(name);
     let out: ConformanceOutput;
-    if (!got)
-      out = {
-        name,
-        maxAbsErr: null,
-        mismatches: null,
-        atol: null,
-        rtol: null,
-        pass: false,
-        note: 'unknown output: no rule computes it',
-      };
+    if (!got) out = unknownOutput(name);
     else if (ref.int) out = compareIntegers(name, got, ref.int);
     else {
       const { atol, rtol } = tolerances(meta, name);
@@ -471,6 +433,19 @@ async function runProcessorCase(
     options.onOutput?.(out);
   }
   return finish({ case: caseName(files, meta), kind: 'processor', weights: null, outputs });
+}
+
+/** An output no rule computes: it fails, never passes silently (CONFORMANCE.md). */
+function unknownOutput(name: string): ConformanceOutput {
+  return {
+    name,
+    maxAbsErr: null,
+    mismatches: null,
+    atol: null,
+    rtol: null,
+    pass: false,
+    note: 'unknown output: no rule computes it',
+  };
 }
 
 function errText(e: unknown): string {
