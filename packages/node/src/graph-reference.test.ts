@@ -72,4 +72,62 @@ describe('ONNX graph vs float64 HF reference on random configs', () => {
       { numRuns: 40, seed: 20240601 },
     );
   });
+
+  // Generation uses the fast decode graph (fused kernels, scale folded into c_attn, the cache held
+  // in JS), so it gets the same check: every config option, step by step, against float64 HF.
+  it('the fast KV-cached decoder matches at every step', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        configArb,
+        fc.integer({ min: 1, max: 2 ** 31 }),
+        fc.integer({ min: 1, max: 2 }),
+        fc.integer({ min: 1, max: 5 }),
+        async ({ head_dim, ...fields }, seed, B, prompt) => {
+          const config = ImageGPTConfig.fromJSON({
+            ...fields,
+            n_embd: fields.n_head * head_dim,
+            n_positions: 12,
+          });
+          const checkpoint = randomCheckpoint(config, 'causal', seed, 'transformer.');
+          const T = 10;
+          const ids = Array.from({ length: B }, (_, b) =>
+            Array.from({ length: T }, (_, t) =>
+              t === 0 ? config.sosTokenId : (seed + 5 * b + 3 * t) % config.sosTokenId,
+            ),
+          );
+          const mask = ids.map((row) => row.map(() => 1));
+          const ref = referenceForward(config, checkpoint, 'causal', ids, mask, 'transformer.');
+          const runner = await ImageGPTRunner.create({
+            backend,
+            config,
+            checkpoint,
+            head: 'causal',
+            decoder: 'fast',
+          });
+          const decoder = runner.createDecoder(B);
+          try {
+            expect(runner.decoder).toBe('fast');
+            const V = config.vocabSize - 1;
+            let logits = await decoder.next(ids.map((row) => row.slice(0, prompt)));
+            for (let t = prompt - 1; t < T; t++) {
+              for (let b = 0; b < B; b++) {
+                const want = (ref.logits[b] as number[][])[t] as number[];
+                for (let v = 0; v < V; v++) {
+                  const got = logits[b * V + v] as number;
+                  expect(
+                    Math.abs(got - (want[v] as number)) / (1 + Math.abs(want[v] as number)),
+                  ).toBeLessThan(5e-5);
+                }
+              }
+              if (t + 1 < T) logits = await decoder.next(ids.map((row) => [row[t + 1] as number]));
+            }
+          } finally {
+            decoder.dispose();
+            await runner.dispose();
+          }
+        },
+      ),
+      { numRuns: 30, seed: 20240602 },
+    );
+  });
 });
