@@ -1,7 +1,12 @@
 import type { ImageGPTConfig } from '@imagegpt/config';
 import { type FileSource, type HeadKind, ImageGPTRunner } from '@imagegpt/core';
 import type { ImageGPTImageProcessor } from '@imagegpt/processor';
-import { extractFeatures, type FeatureOptions } from './features.js';
+import {
+  extractFeatures,
+  extractFeaturesByLayer,
+  type FeatureOptions,
+  type LayerFeatureOptions,
+} from './features.js';
 import { checkHeadWeights } from './head-weights.js';
 import type { LoadOptions, ModelParts } from './load-options.js';
 import { loadParts } from './load-parts.js';
@@ -77,6 +82,20 @@ export abstract class ImageGPTHead {
    */
   async features(inputs: readonly ImageInput[], options: FeatureOptions = {}): Promise<Float32Array[]> {
     return extractFeatures(this.runner, toTokenRows(inputs, this.processor, 'features'), options);
+  }
+
+  /**
+   * Features of several hidden layers in one pass: `result[i][r]` is layer `layers[i]` (default:
+   * all, 0..nLayer) of input `r`. What a linear probe over every layer needs.
+   *
+   * @example
+   * const [emb, ...blocks] = await model.featuresByLayer(images);
+   */
+  async featuresByLayer(
+    inputs: readonly ImageInput[],
+    options: LayerFeatureOptions = {},
+  ): Promise<Float32Array[][]> {
+    return extractFeaturesByLayer(this.runner, toTokenRows(inputs, this.processor, 'features'), options);
   }
 
   /** Releases the runtime session; the head is unusable afterwards. */

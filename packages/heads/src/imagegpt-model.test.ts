@@ -80,6 +80,25 @@ describe('ImageGPTModel', () => {
     );
   });
 
+  it('featuresByLayer() gives every layer from one pass, equal to features() per layer', async () => {
+    const io = await goldenIo(CASE);
+    const ids = intRows(io, 'input_ids');
+    const all = await model.featuresByLayer(ids);
+    expect(all).toHaveLength(3);
+    for (const layer of [0, 1, 2]) {
+      const one = await model.features(ids, { layer });
+      expect(all[layer]!.map((f) => Array.from(f))).toEqual(one.map((f) => Array.from(f)));
+      expectClose(
+        all[layer]!.flatMap((f) => Array.from(f)),
+        meanRows(io.float32(`hidden_states.${layer}`), [2, 64, 32]),
+        await suggestedAtol(CASE, `hidden_states.${layer}`),
+      );
+    }
+    const picked = await model.featuresByLayer(ids, { layers: [2, 0] });
+    expect(picked[0]!.map((f) => Array.from(f))).toEqual(all[2]!.map((f) => Array.from(f)));
+    await expect(model.featuresByLayer(ids, { layers: [0, 7] })).rejects.toThrow(/options.layers: is 7/);
+  });
+
   it('features() with addSos feeds [SOS] + pixels[0:T−1]', async () => {
     const io = await goldenIo(CASE);
     const ids = intRows(io, 'input_ids');

@@ -1,6 +1,6 @@
 export * from './conformance/index.js';
 export { decodePixels } from './decode-pixels.js';
-export type { FeatureOptions } from './features.js';
+export type { FeatureOptions, LayerFeatureOptions } from './features.js';
 export { HeadsError, type HeadsErrorDetails } from './heads-error.js';
 export {
   type CausalForwardOptions,

@@ -38,8 +38,10 @@ describe('igpt bench --quick', () => {
     }
     expect(r.prefill.map((p) => `${p.model}/${p.graph}`)).toEqual([
       'embedded/fast',
+      'embedded/fused',
       'embedded/reference',
       'igpt-small/fast',
+      'igpt-small/fused',
       'igpt-small/reference',
     ]);
     expect(r.processor.imagesPerSecond).toBeGreaterThan(0);

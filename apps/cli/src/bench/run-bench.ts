@@ -56,7 +56,8 @@ export interface BenchResults {
   readonly decode: DecodeFigure[];
   readonly prefill: {
     model: string;
-    graph: 'fast' | 'reference';
+    /** `fast`: the decoder's first step; `fused`/`reference`: `forward()` on that prefill graph. */
+    graph: 'fast' | 'fused' | 'reference';
     batch: number;
     imagesPerSecond: number;
     gflops: number;
@@ -189,15 +190,18 @@ async function timePrefill(
   const rows = randomTokens(batch, config.nPositions, config.vocabSize, config.sosTokenId, 7);
   const flops = forwardFlops(config, batch, config.nPositions);
   const out: BenchResults['prefill'][number][] = [];
-  for (const graph of ['fast', 'reference'] as const) {
+  for (const graph of ['fast', 'fused', 'reference'] as const) {
     const runner = await ImageGPTRunner.create({
       backend: options.backend,
       config,
       checkpoint,
       head: 'causal',
-      decoder: graph,
+      decoder: graph === 'reference' ? 'reference' : 'fast',
+      prefill: graph === 'fused' ? 'fused' : 'reference',
     });
     try {
+      // The fused session opens on the first forward: not part of the timing.
+      if (graph === 'fused') await runner.forward([[config.sosTokenId]]);
       let best = Number.POSITIVE_INFINITY;
       for (let r = 0; r < (options.quick ? 1 : 2); r++) {
         const t0 = performance.now();

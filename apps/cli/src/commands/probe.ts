@@ -72,11 +72,14 @@ Examples:
         const testImages = await Promise.all(testFiles.map((f) => readImage(f.path)));
         const bar = progressBar(io, !flags.json, 'probe', layers.length);
         const results: { layer: number; accuracy: number; trainAccuracy: number }[] = [];
+        // One forward pass per batch gives every layer's features.
+        const ftrainAll = await model.featuresByLayer(trainImages, { layers, pooling: 'mean' });
+        const ftestAll = await model.featuresByLayer(testImages, { layers, pooling: 'mean' });
+        const ytrain = trainFiles.map((f) => f.label);
+        const ytest = testFiles.map((f) => f.label);
         for (const [i, layer] of layers.entries()) {
-          const ftrain = await model.features(trainImages, { layer, pooling: 'mean' });
-          const ftest = await model.features(testImages, { layer, pooling: 'mean' });
-          const ytrain = trainFiles.map((f) => f.label);
-          const ytest = testFiles.map((f) => f.label);
+          const ftrain = ftrainAll[i]!;
+          const ftest = ftestAll[i]!;
           const probe = trainLinearProbe(ftrain, ytrain, { numClasses: train.labels.length, l2: flags.l2 });
           results.push({
             layer,
