@@ -133,7 +133,8 @@ async function plotAccuracy(
   const layers = results.map((r) => r.layer);
   const lo = Math.min(...layers);
   const hi = Math.max(...layers, lo + 1);
-  const x = (l: number) => m.left + ((l - lo) / (hi - lo)) * (w - m.left - m.right);
+  // Half a step of margin on each side keeps the end labels clear of the axis.
+  const x = (l: number) => m.left + ((l - lo + 0.5) / (hi - lo + 1)) * (w - m.left - m.right);
   const y = (a: number) => h - m.bottom - a * (h - m.top - m.bottom);
   const ticks = [0, 0.2, 0.4, 0.6, 0.8, 1];
   const path = results
