@@ -114,6 +114,7 @@ async function buildHead<T>(cls: HeadClass<T>, parts: ModelParts): Promise<T> {
     ...(parts.sessionOptions === undefined ? {} : { sessionOptions: parts.sessionOptions }),
     ...(parts.dtype === undefined ? {} : { dtype: parts.dtype }),
     ...(parts.decoder === undefined ? {} : { decoder: parts.decoder }),
+    ...(parts.prefill === undefined ? {} : { prefill: parts.prefill }),
   });
   return new cls({
     config: parts.config,

@@ -1,5 +1,11 @@
 import type { ImageGPTConfig } from '@imagegpt/config';
-import type { BackendSessionOptions, Checkpoint, ImageGPTBackend, ModelDType } from '@imagegpt/core';
+import type {
+  BackendSessionOptions,
+  Checkpoint,
+  ImageGPTBackend,
+  ModelDType,
+  PrefillKind,
+} from '@imagegpt/core';
 import type { ImageGPTImageProcessor } from '@imagegpt/processor';
 
 /** How {@link ImageGPTModel.fromSource} and the other heads load a model folder. */
@@ -14,6 +20,12 @@ export interface LoadOptions {
   dtype?: ModelDType;
   /** Incremental decoding: `fast` (default; cache held in JS, fused ops) or `reference` (standard ops only). */
   decoder?: 'fast' | 'reference';
+  /**
+   * Whole-sequence passes (features, classify, nll): `reference` (default; standard ops, HF's exact
+   * order of operations) or `fused` (one GroupQueryAttention per layer, faster; used for unmasked
+   * calls only, within the golden tolerances).
+   */
+  prefill?: PrefillKind;
   /** Called while weight files are read. */
   onProgress?: (e: { file: string; loaded: number; total?: number }) => void;
 }
@@ -30,4 +42,6 @@ export interface ModelParts {
   dtype?: ModelDType;
   /** See {@link LoadOptions.decoder}. */
   decoder?: 'fast' | 'reference';
+  /** See {@link LoadOptions.prefill}. */
+  prefill?: PrefillKind;
 }

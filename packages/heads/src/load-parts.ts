@@ -40,5 +40,6 @@ export async function loadParts(files: FileSource, options: LoadOptions): Promis
     ...(options.sessionOptions === undefined ? {} : { sessionOptions: options.sessionOptions }),
     ...(options.dtype === undefined ? {} : { dtype: options.dtype }),
     ...(options.decoder === undefined ? {} : { decoder: options.decoder }),
+    ...(options.prefill === undefined ? {} : { prefill: options.prefill }),
   };
 }

@@ -1,4 +1,4 @@
-import type { BackendSessionOptions, ImageGPTBackend, ModelDType } from '@imagegpt/core';
+import type { BackendSessionOptions, ImageGPTBackend, ModelDType, PrefillKind } from '@imagegpt/core';
 import {
   ImageGPTForCausalImageModeling as CausalBase,
   ImageGPTForImageClassification as ClassifierBase,
@@ -21,6 +21,8 @@ export interface NodePretrainedOptions {
   dtype?: ModelDType;
   /** Incremental decoding: `fast` (default) or `reference`. */
   decoder?: 'fast' | 'reference';
+  /** Whole-sequence passes: `reference` (default) or `fused` (faster). */
+  prefill?: PrefillKind;
   /** Called while weight files are read. */
   onProgress?: (e: { file: string; loaded: number; total?: number }) => void;
 }
@@ -36,6 +38,7 @@ function wire(dir: string | URL, options: NodePretrainedOptions) {
       onProgress: options.onProgress,
       dtype: options.dtype,
       decoder: options.decoder,
+      prefill: options.prefill,
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { BackendSessionOptions, ImageGPTBackend, ModelDType } from '@imagegpt/core';
+import type { BackendSessionOptions, ImageGPTBackend, ModelDType, PrefillKind } from '@imagegpt/core';
 import {
   ImageGPTForCausalImageModeling as CausalBase,
   ImageGPTForImageClassification as ClassifierBase,
@@ -26,6 +26,8 @@ export interface WebPretrainedOptions {
   dtype?: ModelDType;
   /** Incremental decoding: `fast` (default) or `reference` (standard ops only). */
   decoder?: 'fast' | 'reference';
+  /** Whole-sequence passes: `reference` (default) or `fused` (faster). */
+  prefill?: PrefillKind;
   /** Called while weight files download. */
   onProgress?: (e: { file: string; loaded: number; total?: number }) => void;
   /** Cache API use for downloads (see `FetchFileSourceOptions.cache`); default on. */
@@ -58,6 +60,7 @@ function wire(
   if (options.onProgress !== undefined) load.onProgress = options.onProgress;
   if (options.dtype !== undefined) load.dtype = options.dtype;
   if (options.decoder !== undefined) load.decoder = options.decoder;
+  if (options.prefill !== undefined) load.prefill = options.prefill;
   return { files, load };
 }
 

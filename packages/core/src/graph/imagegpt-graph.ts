@@ -14,9 +14,11 @@ import { linearLayer } from './linear-layer.js';
  * padding, any cache length): the graph the goldens and `igpt conformance` check. `fast` is for
  * decoding: the KV cache lives in caller-owned buffers of a fixed capacity that are fed without a
  * copy, and only the new tokens' keys and values come back; norms, residual adds and QuickGelu use
- * ONNX Runtime's fused kernels. It has no attention mask (every position is real).
+ * ONNX Runtime's fused kernels. It has no attention mask (every position is real). `fused` is for
+ * whole sequences (prefill, features): the same fused kernels, with causal attention in one
+ * GroupQueryAttention kernel per layer; no past, no mask, but `present.*` and hidden states.
  */
-export type AttentionKind = 'reference' | 'fast';
+export type AttentionKind = 'reference' | 'fast' | 'fused';
 
 /** Options of {@link buildImageGPTGraph}. */
 export interface ImageGPTGraphOptions {
@@ -73,11 +75,16 @@ export function buildImageGPTGraph(
 ): ModelArtifact {
   const { head, outputHiddenStates = false, dtype = 'fp32', attention = 'reference' } = options;
   const fast = attention === 'fast';
+  const fused = attention === 'fused';
+  // Both non-reference kinds share the fused norms, QuickGelu and the 2-D trunk.
+  const fastKernels = fast || fused;
   if (fast && outputHiddenStates)
     throw new Error(
       'buildImageGPTGraph: the fast graph has no hidden_states outputs; use attention: "reference"',
     );
-  const withPast = !fast && options.withPast !== false;
+  const withPast = !fastKernels && options.withPast !== false;
+  // GroupQueryAttention returns each layer's keys and values as [B,H,T,D]: HF's present.
+  const presents = fused && options.withPast !== false;
   const lastOnly = options.logits === 'last';
   const prefix = checkImageGPTWeights(config, checkpoint, head);
   const { nLayer, nHead: H, headDim: D, nEmbd: C, vocabSize: V, layerNormEpsilon: eps } = config;
@@ -90,7 +97,7 @@ export function buildImageGPTGraph(
 
   // --- Inputs ------------------------------------------------------------------------------
   const inputIds = g.input('input_ids', I64, ['batch', 'sequence']);
-  const attentionMask = fast ? '' : g.input('attention_mask', I64, ['batch', 'total_sequence']);
+  const attentionMask = fastKernels ? '' : g.input('attention_mask', I64, ['batch', 'total_sequence']);
   const positionIds = g.input('position_ids', I64, ['batch', 'sequence']);
   const cacheBias = fast ? g.input('cache_bias', F32, [1, 1, 1, 'capacity']) : '';
   const cache = fast
@@ -110,7 +117,7 @@ export function buildImageGPTGraph(
   // ImageGPTLayerNorm: x / sqrt(mean(x²) + eps) * w — no centring, no bias. The fast graph uses the
   // runtime's fused kernel (x · 1/sqrt(…), a rounding apart), which it further fuses with the residual add.
   const layerNorm = (x: string, w: string, out?: string) => {
-    if (fast)
+    if (fastKernels)
       return g.op('SimplifiedLayerNormalization', [x, weight(w)], { axis: -1, epsilon: floatAttr(eps) }, out);
     const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
     const rms = g.op('Sqrt', [g.op('Add', [meanSquare, g.floatConstant(eps)])]);
@@ -120,7 +127,7 @@ export function buildImageGPTGraph(
   // HF's Conv1D: x @ W + b with W stored [in, out].
   const conv1d = (x: string, w: string) => g.op('Add', [linear(x, `${w}.weight`), weight(`${w}.bias`)]);
 
-  const masks = fast ? undefined : attentionMasks(g, inputIds, attentionMask, past[0]?.key);
+  const masks = fastKernels ? undefined : attentionMasks(g, inputIds, attentionMask, past[0]?.key);
 
   // Scores are q·kᵀ / sqrt(D) (/ (layer+1)): as one factor for the fused kernel.
   const scoreScale = (layer: number) =>
@@ -129,7 +136,9 @@ export function buildImageGPTGraph(
   // The fast graph keeps activations 2-D [B·T, C] so each Conv1D is one Gemm (product and bias),
   // reshaping to [B,T,3C] only for the attention kernel.
   const gemm = (x: string, w: string) => linear(x, `${w}.weight`, { bias: weight(`${w}.bias`) });
-  const rowsShape = fast ? g.op('Concat', [g.op('Shape', [inputIds]), g.int64s([-1])], { axis: 0 }) : '';
+  const rowsShape = fastKernels
+    ? g.op('Concat', [g.op('Shape', [inputIds]), g.int64s([-1])], { axis: 0 })
+    : '';
   const qkvShape = fast ? g.op('Concat', [g.op('Shape', [inputIds]), g.int64s([3 * H, D])], { axis: 0 }) : '';
   // c_attn with the score scale folded into its query columns, so q arrives pre-scaled (1/√D is a
   // power of two for the usual head sizes, which makes the fold exact).
@@ -193,6 +202,32 @@ export function buildImageGPTGraph(
     return gemm(merged, `${p}c_proj`);
   };
 
+  // Causal self-attention over whole sequences in one kernel: GroupQueryAttention with packed q|k|v,
+  // no past and as many key heads as query heads, never materialising [B,H,T,T] scores.
+  const lengths = fused
+    ? g.scoped('lengths', () => {
+        const seq = g.op('Shape', [inputIds], { start: 1, end: 2 });
+        const rows = g.op('Shape', [inputIds], { start: 0, end: 1 });
+        const last = g.op('Expand', [g.op('Sub', [seq, g.int64s([1])]), rows]);
+        return {
+          seqlensK: g.op('Cast', [last], { to: OnnxDataType.INT32 }),
+          total: g.op('Cast', [g.op('Squeeze', [seq, g.int64s([0])])], { to: OnnxDataType.INT32 }),
+        };
+      })
+    : undefined;
+  const fusedAttn = (x: string, layer: number, p: string) => {
+    const { seqlensK, total } = lengths as { seqlensK: string; total: string };
+    const qkv = g.op('Reshape', [gemm(x, `${p}c_attn`), rowsShape]);
+    const [out] = g.contribOp(
+      'GroupQueryAttention',
+      [qkv, '', '', '', '', seqlensK, total],
+      3,
+      { num_heads: H, kv_num_heads: H, scale: floatAttr(scoreScale(layer)) },
+      [`h.${layer}.attn.out`, `present.${layer}.key`, `present.${layer}.value`],
+    );
+    return gemm(g.op('Reshape', [out as string, g.int64s([-1, C])]), `${p}c_proj`);
+  };
+
   const attn = (x: string, layer: number, p: string) => {
     const [q, k, v] = g.opN('Split', [conv1d(x, `${p}c_attn`), g.int64s([C, C, C])], 3, { axis: 2 }) as [
       string,
@@ -233,7 +268,7 @@ export function buildImageGPTGraph(
 
   // The fast graph runs quick_gelu as one fused kernel (x·sigmoid(1.702x), the same formula).
   const act = (x: string) =>
-    fast && config.activationFunction === 'quick_gelu'
+    fastKernels && config.activationFunction === 'quick_gelu'
       ? (g.contribOp('QuickGelu', [x], 1, { alpha: floatAttr(1.702) })[0] as string)
       : activation(g, config.activationFunction, x);
   const mlp = (x: string, p: string) => conv1d(act(conv1d(x, `${p}c_fc`)), `${p}c_proj`);
@@ -242,7 +277,7 @@ export function buildImageGPTGraph(
   const tokens = g.op('Gather', [weight(`${prefix}wte.weight`), inputIds], { axis: 0 });
   const positions = g.op('Gather', [weight(`${prefix}wpe.weight`), positionIds], { axis: 0 });
   let h = g.op('Add', [tokens, positions], {}, hiddenName(0));
-  const last = fast ? fastTrunk() : referenceTrunk();
+  const last = fastKernels ? fastTrunk() : referenceTrunk();
 
   function referenceTrunk(): string {
     for (let i = 0; i < nLayer; i++) {
@@ -272,19 +307,26 @@ export function buildImageGPTGraph(
       });
       return { normed: normed as string, sum: sum as string };
     };
+    // HF's hidden_states[i] for 0 < i < n_layer: the residual stream, back in [B,T,C].
+    const hidden = (t: string, i: number) => {
+      const name = hiddenName(i);
+      if (name !== undefined) g.op('Reshape', [t, rowsShape], {}, name);
+    };
     let x = g.op('Reshape', [h, g.int64s([-1, C])]);
     let normed = layerNorm(x, `${prefix}h.0.ln_1.weight`);
     let mlpOut = '';
     for (let i = 0; i < nLayer; i++) {
       const p = `${prefix}h.${i}.`;
       g.scoped(`h.${i}`, () => {
-        const afterAttn = skipNorm(fastAttn(normed, i, `${p}attn.`), x, `${p}ln_2.weight`);
+        const attnOut = fused ? fusedAttn(normed, i, `${p}attn.`) : fastAttn(normed, i, `${p}attn.`);
+        const afterAttn = skipNorm(attnOut, x, `${p}ln_2.weight`);
         mlpOut = gemm(act(gemm(afterAttn.normed, `${p}mlp.c_fc`)), `${p}mlp.c_proj`);
         x = afterAttn.sum;
         if (i < nLayer - 1) {
           const next = skipNorm(mlpOut, x, `${prefix}h.${i + 1}.ln_1.weight`);
           normed = next.normed;
           x = next.sum;
+          hidden(x, i + 1);
         }
       });
     }
@@ -316,7 +358,7 @@ export function buildImageGPTGraph(
     g.output('logits', F32, ['batch', config.numLabels]);
     g.output('pooled', F32, ['batch', C]);
   }
-  for (let i = 0; i < past.length; i++) {
+  for (let i = 0; i < (presents ? nLayer : past.length); i++) {
     g.output(`present.${i}.key`, F32, ['batch', H, 'total_sequence', D]);
     g.output(`present.${i}.value`, F32, ['batch', H, 'total_sequence', D]);
   }

@@ -20,13 +20,15 @@ const checkpoint = new Checkpoint(
   { source: 'zeros' },
 );
 
-function fakeBackend() {
+function fakeBackend(refuse?: string) {
   const calls: { feeds: Record<string, HostTensor>; fetches: readonly string[] }[] = [];
   const artifacts: ModelArtifact[] = [];
   let disposed = 0;
   const backend: ImageGPTBackend = {
     name: 'fake',
     async createSession(artifact) {
+      const kind = decodeOnnxModel(artifact.model).metadataProps?.find((p) => p.key === 'attention')?.value;
+      if (kind === refuse) throw new Error(`no kernel for ${kind}`);
       artifacts.push(artifact);
       const session: BackendSession = {
         inputNames: [],
@@ -34,7 +36,7 @@ function fakeBackend() {
         async run(feeds, fetches = []) {
           calls.push({ feeds: { ...feeds }, fetches });
           const [B, T] = (feeds.input_ids as HostTensor).dims as [number, number];
-          const P = feeds['past_key_values.0.key']?.dims[2] as number;
+          const P = feeds['past_key_values.0.key']?.dims[2] ?? 0;
           const zeros = (dims: number[]): HostTensor => ({
             type: 'float32',
             dims,
@@ -116,6 +118,54 @@ describe('ImageGPTRunner bookkeeping', () => {
     expect(Array.from(feeds1.position_ids?.data as BigInt64Array)).toEqual([2n, 2n]);
     expect(feeds1.attention_mask?.dims).toEqual([2, 3]);
     expect(Array.from(feeds1.attention_mask?.data as BigInt64Array)).toEqual([1n, 1n, 1n, 1n, 1n, 1n]);
+  });
+
+  it('runs plain whole sequences on the fused graph, anything with past, padding or positions on the reference', async () => {
+    const fake = fakeBackend();
+    const runner = await ImageGPTRunner.create({
+      backend: fake.backend,
+      config,
+      checkpoint,
+      head: 'causal',
+      decoder: 'reference',
+      prefill: 'fused',
+    });
+    const attentionOf = (i: number) =>
+      decodeOnnxModel(fake.artifacts[i]?.model as Uint8Array).metadataProps?.find(
+        (p) => p.key === 'attention',
+      )?.value;
+    const plain = await runner.forward([[4, 1, 2]], { attentionMask: [[1, 1, 1]], outputHiddenStates: true });
+    expect(plain.hiddenStates).toHaveLength(3);
+    expect(plain.presents.layers[1]?.key.dims).toEqual([1, 2, 3, 2]);
+    await runner.forward([[4, 1]], { attentionMask: [[0, 1]] });
+    await runner.forward([[3]], { past: plain.presents });
+    await runner.forward([[4, 1]], { positionIds: [[0, 1]] });
+    expect([attentionOf(0), attentionOf(1)]).toEqual(['reference', 'fused']);
+    // One attention kernel per layer and no score tensor: no Softmax anywhere.
+    const ops = decodeOnnxModel(fake.artifacts[1]?.model as Uint8Array).graph.node.map((n) => n.opType);
+    expect(ops.filter((o) => o === 'GroupQueryAttention')).toHaveLength(config.nLayer);
+    expect(ops).not.toContain('Softmax');
+    // The fused graph has no mask or past inputs; the reference calls have both.
+    expect(fake.calls.map((c) => 'attention_mask' in c.feeds)).toEqual([false, true, true, true]);
+    expect(fake.calls[0]?.feeds['past_key_values.0.key']).toBeUndefined();
+    await runner.dispose();
+    expect(fake.disposed()).toBe(2);
+  });
+
+  it('falls back to the reference graph when the backend cannot load the fused one', async () => {
+    const fake = fakeBackend('fused');
+    const runner = await ImageGPTRunner.create({
+      backend: fake.backend,
+      config,
+      checkpoint,
+      head: 'causal',
+      decoder: 'reference',
+      prefill: 'fused',
+    });
+    const out = await runner.forward([[4, 1]]);
+    expect(out.presents.length).toBe(2);
+    expect(fake.calls.map((c) => c.feeds.attention_mask?.dims)).toEqual([[1, 2]]);
+    await runner.dispose();
   });
 
   it('validates before any compute', async () => {

@@ -26,6 +26,15 @@ import { checkIntegerRows, checkPast } from './validate-inputs.js';
  */
 export type DecoderKind = 'fast' | 'reference';
 
+/**
+ * Which graph {@link ImageGPTRunner.forward} runs a whole unpadded sequence on (no past, no padding,
+ * default positions). `reference`: the exact standard-op graph, as every other call. `fused`: one
+ * GroupQueryAttention kernel per layer and fused norms, a rounding apart and faster on long
+ * sequences (it never forms the [B,H,T,T] scores); the runner falls back to `reference` when the
+ * backend cannot load it.
+ */
+export type PrefillKind = 'reference' | 'fused';
+
 /** Options of {@link ImageGPTRunner.create}. */
 export interface ImageGPTRunnerOptions {
   backend: ImageGPTBackend;
@@ -39,6 +48,8 @@ export interface ImageGPTRunnerOptions {
   dtype?: ModelDType;
   /** The decoder kind for the causal head (default `fast`); see {@link DecoderKind}. */
   decoder?: DecoderKind;
+  /** The graph for whole unpadded sequences (default `reference`); see {@link PrefillKind}. */
+  prefill?: PrefillKind;
 }
 
 /**
@@ -62,12 +73,16 @@ export class ImageGPTRunner {
   #decodeSession: BackendSession | undefined;
   // Kept only until the forward session exists (it is built on first use when decoding came first).
   #buildForward: (() => Promise<BackendSession>) | undefined;
+  // The fused whole-sequence session, opened on first use; undefined inside when the backend refused it.
+  #fusedSession: Promise<BackendSession | undefined> | undefined;
+  #buildFused: (() => Promise<BackendSession | undefined>) | undefined;
   #disposed = false;
 
   private constructor(
     options: ImageGPTRunnerOptions,
     decodeSession: BackendSession | undefined,
     buildForward: () => Promise<BackendSession>,
+    buildFused: (() => Promise<BackendSession | undefined>) | undefined,
   ) {
     this.config = options.config;
     this.head = options.head;
@@ -75,6 +90,7 @@ export class ImageGPTRunner {
     this.decoder = decodeSession === undefined ? 'reference' : 'fast';
     this.#decodeSession = decodeSession;
     this.#buildForward = buildForward;
+    this.#buildFused = buildFused;
   }
 
   /**
@@ -108,7 +124,22 @@ export class ImageGPTRunner {
       const session = await backend.createSession(artifact, options.sessionOptions).catch(() => undefined);
       decodeSession = session;
     }
-    const runner = new ImageGPTRunner(options, decodeSession, buildForward);
+    const buildFused =
+      options.prefill === 'fused'
+        ? () =>
+            backend
+              .createSession(
+                buildImageGPTGraph(config, checkpoint, {
+                  ...common,
+                  attention: 'fused',
+                  outputHiddenStates: true,
+                }),
+                options.sessionOptions,
+              )
+              // A runtime without GroupQueryAttention runs every forward on the reference graph.
+              .catch(() => undefined)
+        : undefined;
+    const runner = new ImageGPTRunner(options, decodeSession, buildForward, buildFused);
     if (decodeSession === undefined) await runner.#forward();
     return runner;
   }
@@ -122,6 +153,16 @@ export class ImageGPTRunner {
       this.#buildForward = undefined;
     }
     return this.#forwardSession;
+  }
+
+  /** The fused whole-sequence session when the runner was asked for one and the backend loads it. */
+  #fused(): Promise<BackendSession | undefined> {
+    if (this.#disposed) return Promise.reject(new Error('ImageGPTRunner: forward() after dispose()'));
+    if (this.#fusedSession === undefined && this.#buildFused !== undefined) {
+      this.#fusedSession = this.#buildFused();
+      this.#buildFused = undefined;
+    }
+    return this.#fusedSession ?? Promise.resolve(undefined);
   }
 
   /**
@@ -167,13 +208,20 @@ export class ImageGPTRunner {
 
     const feeds: Record<string, HostTensor> = {
       input_ids: int64Matrix(inputIds),
-      attention_mask: int64Matrix(mask),
       position_ids: int64Matrix(positions),
     };
-    for (let i = 0; i < nLayer; i++) {
-      const layer = options.past?.layers[i];
-      feeds[`past_key_values.${i}.key`] = layer?.key ?? float32Zeros([B, H, 0, D]);
-      feeds[`past_key_values.${i}.value`] = layer?.value ?? float32Zeros([B, H, 0, D]);
+    const plain =
+      P === 0 &&
+      options.positionIds === undefined &&
+      (options.attentionMask === undefined || mask.every((row) => row.every((m) => m === 1)));
+    const fused = plain ? await this.#fused() : undefined;
+    if (fused === undefined) {
+      feeds.attention_mask = int64Matrix(mask);
+      for (let i = 0; i < nLayer; i++) {
+        const layer = options.past?.layers[i];
+        feeds[`past_key_values.${i}.key`] = layer?.key ?? float32Zeros([B, H, 0, D]);
+        feeds[`past_key_values.${i}.value`] = layer?.value ?? float32Zeros([B, H, 0, D]);
+      }
     }
     const presentNames = Array.from({ length: nLayer }, (_, i) => [
       `present.${i}.key`,
@@ -184,7 +232,7 @@ export class ImageGPTRunner {
       : [];
     const headNames =
       this.head === 'causal' ? ['logits'] : this.head === 'classifier' ? ['logits', 'pooled'] : [];
-    const session = await this.#forward();
+    const session = fused ?? (await this.#forward());
     const out = await session.run(feeds, [
       ...headNames,
       'last_hidden_state',
@@ -240,9 +288,16 @@ export class ImageGPTRunner {
     this.#disposed = true;
     const forward = this.#forwardSession;
     const decode = this.#decodeSession;
+    const fused = this.#fusedSession;
     this.#forwardSession = undefined;
     this.#decodeSession = undefined;
+    this.#fusedSession = undefined;
     this.#buildForward = undefined;
-    await Promise.all([forward?.then((s) => s.dispose()), decode?.dispose()]);
+    this.#buildFused = undefined;
+    await Promise.all([
+      forward?.then((s) => s.dispose()),
+      decode?.dispose(),
+      fused?.then((s) => s?.dispose()),
+    ]);
   }
 }
