@@ -4,6 +4,7 @@ import { workspaceAliases } from '../../tooling/scripts/vitest-aliases.js';
 export default defineProject({
   resolve: { alias: workspaceAliases },
   test: {
+    setupFiles: ['../../tooling/scripts/vitest-setup.ts'],
     name: '@imagegpt/model-mnist-16',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,

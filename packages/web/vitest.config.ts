@@ -3,5 +3,10 @@ import { workspaceAliases } from '../../tooling/scripts/vitest-aliases.js';
 
 export default defineProject({
   resolve: { alias: workspaceAliases },
-  test: { name: '@imagegpt/web', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], testTimeout: 60_000 },
+  test: {
+    setupFiles: ['../../tooling/scripts/vitest-setup.ts'],
+    name: '@imagegpt/web',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 60_000,
+  },
 });

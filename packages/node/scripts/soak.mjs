@@ -80,11 +80,6 @@ export function countingBackend(inner) {
           await session.dispose();
         },
       };
-      // Keep the runtime's optional in-place outputs visible, or the runner would pick a slower path.
-      if (typeof session.runWithOutputs === 'function') {
-        wrapped.runWithOutputs = (feeds, outputs, fetches) =>
-          counted(() => session.runWithOutputs(feeds, outputs, fetches));
-      }
       return wrapped;
     },
   };

@@ -1,10 +1,10 @@
-import type {
-  BackendSession,
-  BackendSessionOptions,
-  HostTensor,
-  HostTensorType,
-  ImageGPTBackend,
-  ModelArtifact,
+import {
+  type BackendSession,
+  type BackendSessionOptions,
+  type ImageGPTBackend,
+  type ModelArtifact,
+  OrtSession,
+  type OrtTensorClass,
 } from '@imagegpt/core';
 import * as ort from 'onnxruntime-web';
 import { WebError } from './web-error.js';
@@ -44,15 +44,6 @@ export interface WebBackendOptions {
  */
 export const WASM_MAX_MODEL_BYTES = 2 * 1024 ** 3;
 
-const HOST_TYPES: ReadonlySet<string> = new Set<HostTensorType>([
-  'float32',
-  'float16',
-  'int64',
-  'int32',
-  'uint8',
-  'bool',
-]);
-
 /** The WebGPU entry point, typed narrowly so the DOM lib's lack of WebGPU types does not matter. */
 interface GpuLike {
   requestAdapter(): Promise<unknown>;
@@ -65,57 +56,6 @@ function webGpu(): GpuLike | undefined {
 
 function crossOriginIsolated(): boolean {
   return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-}
-
-function toOrt(name: string, t: HostTensor): ort.Tensor {
-  const size = t.dims.reduce((a, b) => a * b, 1);
-  if (t.data.length !== size) {
-    throw new TypeError(
-      `WebBackend: feed "${name}" has ${t.data.length} values, dims [${t.dims.join(', ')}] need ${size}`,
-    );
-  }
-  // ort.Tensor's overloads pair each type with its array class; HostTensor keeps the same pairs.
-  return new ort.Tensor(t.type, t.data as Float32Array, t.dims);
-}
-
-function fromOrt(name: string, t: ort.Tensor): HostTensor {
-  if (!HOST_TYPES.has(t.type))
-    throw new TypeError(`WebBackend: output "${name}" has type ${t.type}, which HostTensor cannot hold`);
-  return { type: t.type as HostTensorType, dims: [...t.dims], data: t.data as HostTensor['data'] };
-}
-
-class WebSession implements BackendSession {
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-  #session: ort.InferenceSession | undefined;
-
-  constructor(session: ort.InferenceSession) {
-    this.#session = session;
-    this.inputNames = [...session.inputNames];
-    this.outputNames = [...session.outputNames];
-  }
-
-  async run(
-    feeds: Readonly<Record<string, HostTensor>>,
-    fetches?: readonly string[],
-  ): Promise<Record<string, HostTensor>> {
-    const session = this.#session;
-    if (session === undefined) throw new WebError('WebBackend: run() on a disposed session');
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(name, t);
-    const outputs =
-      fetches === undefined ? await session.run(ortFeeds) : await session.run(ortFeeds, [...fetches]);
-    const result: Record<string, HostTensor> = {};
-    // Outputs live on the CPU (the default output location), so `data` is a JS-owned copy.
-    for (const [name, value] of Object.entries(outputs)) result[name] = fromOrt(name, value as ort.Tensor);
-    return result;
-  }
-
-  async dispose(): Promise<void> {
-    const session = this.#session;
-    this.#session = undefined;
-    await session?.release();
-  }
 }
 
 /**
@@ -179,7 +119,7 @@ export class WebBackend implements ImageGPTBackend {
         ? {}
         : { externalData: artifact.externalData.map(({ path, data }) => ({ path, data })) }),
     });
-    return new WebSession(session);
+    return new OrtSession(session, ort.Tensor as unknown as OrtTensorClass, 'WebBackend');
   }
 
   #configureWasm(): void {

@@ -2,7 +2,7 @@ import { encodePng, type RawImage } from '@imagegpt/node';
 import { Command, Option } from 'commander';
 import { type GlobalOptions, type Io, report } from '../context.js';
 import { makeGrid } from '../grid.js';
-import { common, int, num, sampling } from '../main.js';
+import { common, int, sampling } from '../main.js';
 import { progressBar } from '../progress.js';
 import { checkOutputs, loadCausal, resolveSeed, seconds, writeOutput } from './shared.js';
 

@@ -6,3 +6,4 @@ export type {
   ImageGPTBackend,
   ModelArtifact,
 } from './backend.js';
+export { OrtSession, type OrtTensorClass } from './ort-session.js';
