@@ -1,5 +1,5 @@
 import { ImageError } from './image-error.js';
-import { NearestCenterIndex } from './nearest-center-index.js';
+import { NearestCenterIndex, scanNearestTwo } from './nearest-center-index.js';
 import { normalize } from './normalize.js';
 import type { Prng } from './prng.js';
 import { mulberry32 } from './prng.js';
@@ -190,38 +190,6 @@ function kMeansPlusPlus(points: Float32Array, k: number, m: number, rng: Prng): 
     }
   }
   return centers;
-}
-
-/** Full scan of point `i` over all centers: nearest (lowest index on ties), its d², and the second-nearest d². */
-function nearestTwo(
-  points: Float32Array,
-  i: number,
-  centers: Float64Array,
-  k: number,
-  out: Float64Array,
-): number {
-  const x = points[3 * i] as number;
-  const y = points[3 * i + 1] as number;
-  const z = points[3 * i + 2] as number;
-  let best = 0;
-  let d1 = Number.POSITIVE_INFINITY;
-  let d2 = Number.POSITIVE_INFINITY;
-  for (let j = 0, o = 0; j < k; j++, o += 3) {
-    const dx = x - (centers[o] as number);
-    const dy = y - (centers[o + 1] as number);
-    const dz = z - (centers[o + 2] as number);
-    const d = dx * dx + dy * dy + dz * dz;
-    if (d < d1) {
-      d2 = d1;
-      d1 = d;
-      best = j;
-    } else if (d < d2) {
-      d2 = d;
-    }
-  }
-  out[0] = d1;
-  out[1] = d2;
-  return best;
 }
 
 function inertiaOf(points: Float32Array, centers: Float64Array, assign: Int32Array): number {
@@ -434,7 +402,14 @@ function miniBatch(
     for (let b = 0; b < batchSize; b++) {
       const i = rng.int(n);
       batch[b] = i;
-      nearest[b] = nearestTwo(points, i, centers, k, two);
+      nearest[b] = scanNearestTwo(
+        points[3 * i] as number,
+        points[3 * i + 1] as number,
+        points[3 * i + 2] as number,
+        centers,
+        k,
+        two,
+      );
       batchInertia += two[0] as number;
     }
     for (let b = 0; b < batchSize; b++) {

@@ -120,27 +120,7 @@ export class NearestCenterIndex {
   nearestTwo(x: number, y: number, z: number, start: number, out: Float64Array): number {
     const c = this.centers;
     const k = this.k;
-    if (this.order === null || this.lowDist === null) {
-      let best = 0;
-      let d1 = Number.POSITIVE_INFINITY;
-      let d2 = Number.POSITIVE_INFINITY;
-      for (let j = 0, o = 0; j < k; j++, o += 3) {
-        const dx = x - (c[o] as number);
-        const dy = y - (c[o + 1] as number);
-        const dz = z - (c[o + 2] as number);
-        const d = dx * dx + dy * dy + dz * dz;
-        if (d < d1) {
-          d2 = d1;
-          d1 = d;
-          best = j;
-        } else if (d < d2) {
-          d2 = d;
-        }
-      }
-      out[0] = d1;
-      out[1] = d2;
-      return best;
-    }
+    if (this.order === null || this.lowDist === null) return scanNearestTwo(x, y, z, c, k, out);
     const sx = x - (c[3 * start] as number);
     const sy = y - (c[3 * start + 1] as number);
     const sz = z - (c[3 * start + 2] as number);
@@ -176,4 +156,37 @@ export class NearestCenterIndex {
     out[1] = d2;
     return best;
   }
+}
+
+/**
+ * Full scan over all `k` centers (xyz triples): returns the nearest (lowest index on ties) and
+ * writes its squared distance to `out[0]` and the second-nearest's to `out[1]` (Infinity when k = 1).
+ */
+export function scanNearestTwo(
+  x: number,
+  y: number,
+  z: number,
+  centers: Float64Array,
+  k: number,
+  out: Float64Array,
+): number {
+  let best = 0;
+  let d1 = Number.POSITIVE_INFINITY;
+  let d2 = Number.POSITIVE_INFINITY;
+  for (let j = 0, o = 0; j < k; j++, o += 3) {
+    const dx = x - (centers[o] as number);
+    const dy = y - (centers[o + 1] as number);
+    const dz = z - (centers[o + 2] as number);
+    const d = dx * dx + dy * dy + dz * dz;
+    if (d < d1) {
+      d2 = d1;
+      d1 = d;
+      best = j;
+    } else if (d < d2) {
+      d2 = d;
+    }
+  }
+  out[0] = d1;
+  out[1] = d2;
+  return best;
 }
