@@ -47,6 +47,26 @@ describe('igpt generate', () => {
     expect(readFileSync(join(dir, 'g1.png'))).toEqual(readFileSync(join(dir, 'g2.png')));
   });
 
+  it('--greedy with several images gives the argmax image for each', () => {
+    const dir = tempDir();
+    json(
+      igpt([
+        'generate',
+        '--greedy',
+        '--n',
+        '2',
+        '--out',
+        join(dir, 'g.png'),
+        '--save-tokens',
+        join(dir, 't.json'),
+        '--json',
+      ]),
+    );
+    const { tokens } = JSON.parse(readFileSync(join(dir, 't.json'), 'utf8'));
+    expect(tokens).toHaveLength(2);
+    expect(tokens[0]).toEqual(tokens[1]);
+  });
+
   it('prints the random seed it used when none is given', () => {
     const dir = tempDir();
     const run = igpt(['generate', '--n', '1', '--out', join(dir, 'g.png')]);

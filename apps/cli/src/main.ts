@@ -46,7 +46,7 @@ export function common(cmd: Command): Command {
     );
 }
 
-/** The sampling flags of generate and complete: HF's defaults (temperature 1, no top-k or top-p). */
+/** The sampling flags of generate and complete: temperature 1 and no top-k or top-p unless given. */
 export function sampling(cmd: Command): Command {
   return cmd
     .addOption(
@@ -57,7 +57,11 @@ export function sampling(cmd: Command): Command {
         .default(1)
         .argParser(num('--temperature', 1e-6, 100)),
     )
-    .addOption(new Option('--top-k <k>', 'keep only the k most likely tokens').argParser(int('--top-k')))
+    .addOption(
+      new Option('--top-k <k>', 'keep only the k most likely tokens (default: all)').argParser(
+        int('--top-k'),
+      ),
+    )
     .addOption(new Option('--top-p <p>', 'nucleus sampling threshold').argParser(num('--top-p', 1e-6, 1)));
 }
 

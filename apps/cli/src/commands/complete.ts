@@ -60,7 +60,12 @@ Examples:
         const processor = model.processor;
         if (!processor) throw new CliError('the model folder has no preprocessor_config.json');
         const { width, height } = processor.size;
-        const rows = flags.rows ?? Math.round((flags.fraction ?? 0.5) * height);
+        if (flags.fraction !== undefined && flags.fraction >= 1) {
+          throw new CliError(
+            `--fraction must be in [0, 1) (at least one row is generated), got ${flags.fraction}`,
+          );
+        }
+        const rows = flags.rows ?? Math.floor((flags.fraction ?? 0.5) * height);
         if (rows < 0 || rows >= height)
           throw new CliError(
             `--rows must be between 0 and ${height - 1} for ${height}-row images, got ${rows}`,
@@ -83,7 +88,7 @@ Examples:
               numReturnSequences: flags.n,
               doSample: true,
               temperature: flags.temperature,
-              topK: flags.topK,
+              topK: flags.topK ?? 0,
               topP: flags.topP,
               seed: seed + i,
               onToken: (e) =>

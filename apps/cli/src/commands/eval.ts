@@ -61,9 +61,13 @@ Examples:
           ids = processor.encode(await readImages(files)).map((a) => Array.from(a));
         }
         const bar = progressBar(io, !flags.json, 'eval', ids.length);
-        const result = await model.nll(ids, { onProgress: (e) => bar.update(e.done) });
+        let result: Awaited<ReturnType<typeof model.nll>>;
+        try {
+          result = await model.nll(ids, { onProgress: (e) => bar.update(e.done) });
+        } finally {
+          bar.stop();
+        }
         const summary = { natsPerToken: result.nats, bitsPerToken: result.bits, tokens: result.tokens };
-        bar.stop();
         report(io, flags, { source, images: ids.length, ...summary }, () => [
           `${source}: ${ids.length} images, ${summary.natsPerToken.toFixed(4)} nats/token, ${summary.bitsPerToken.toFixed(4)} bits/token`,
         ]);

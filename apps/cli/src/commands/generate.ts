@@ -63,10 +63,10 @@ Examples:
             const result = await model.generate({
               doSample: !flags.greedy,
               temperature: flags.temperature,
-              topK: flags.topK,
+              topK: flags.topK ?? 0,
               topP: flags.topP,
               seed: seed + b,
-              numReturnSequences: count,
+              batchSize: count,
               onToken: (e) => bar.update(done * tokensPerImage + (e.step + 1) * count),
             });
             sequences.push(...result.sequences.map((s) => s.slice(1)));

@@ -57,14 +57,18 @@ export function paletteCommand(io: Io): Command {
       if (pixels.length / 3 < flags.k)
         throw new CliError(`--k ${flags.k} is more than the ${pixels.length / 3} pixels available`);
       const bar = progressBar(io, !flags.json, 'k-means', flags.maxIterations);
-      const palette = learnPalette(pixels, {
-        k: flags.k,
-        seed: flags.seed,
-        maxIterations: flags.maxIterations,
-        batchSize: flags.batchSize,
-        onProgress: (e) => bar.update(e.iteration),
-      });
-      bar.stop();
+      let palette: ReturnType<typeof learnPalette>;
+      try {
+        palette = learnPalette(pixels, {
+          k: flags.k,
+          seed: flags.seed,
+          maxIterations: flags.maxIterations,
+          batchSize: flags.batchSize,
+          onProgress: (e) => bar.update(e.iteration),
+        });
+      } finally {
+        bar.stop();
+      }
       const json = paletteToPreprocessorConfig(palette, { height: flags.size, width: flags.size });
       const out = await writeOutput(flags.out, `${JSON.stringify(json, null, 2)}\n`, flags.force);
       const ms = performance.now() - started;

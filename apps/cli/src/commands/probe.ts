@@ -72,23 +72,26 @@ Examples:
         const testImages = await Promise.all(testFiles.map((f) => readImage(f.path)));
         const bar = progressBar(io, !flags.json, 'probe', layers.length);
         const results: { layer: number; accuracy: number; trainAccuracy: number }[] = [];
-        // One forward pass per batch gives every layer's features.
-        const ftrainAll = await model.featuresByLayer(trainImages, { layers, pooling: 'mean' });
-        const ftestAll = await model.featuresByLayer(testImages, { layers, pooling: 'mean' });
-        const ytrain = trainFiles.map((f) => f.label);
-        const ytest = testFiles.map((f) => f.label);
-        for (const [i, layer] of layers.entries()) {
-          const ftrain = ftrainAll[i]!;
-          const ftest = ftestAll[i]!;
-          const probe = trainLinearProbe(ftrain, ytrain, { numClasses: train.labels.length, l2: flags.l2 });
-          results.push({
-            layer,
-            accuracy: probe.accuracy(ftest, ytest),
-            trainAccuracy: probe.accuracy(ftrain, ytrain),
-          });
-          bar.update(i + 1);
+        try {
+          // One forward pass per batch gives every layer's features.
+          const ftrainAll = await model.featuresByLayer(trainImages, { layers, pooling: 'mean' });
+          const ftestAll = await model.featuresByLayer(testImages, { layers, pooling: 'mean' });
+          const ytrain = trainFiles.map((f) => f.label);
+          const ytest = testFiles.map((f) => f.label);
+          for (const [i, layer] of layers.entries()) {
+            const ftrain = ftrainAll[i]!;
+            const ftest = ftestAll[i]!;
+            const probe = trainLinearProbe(ftrain, ytrain, { numClasses: train.labels.length, l2: flags.l2 });
+            results.push({
+              layer,
+              accuracy: probe.accuracy(ftest, ytest),
+              trainAccuracy: probe.accuracy(ftrain, ytrain),
+            });
+            bar.update(i + 1);
+          }
+        } finally {
+          bar.stop();
         }
-        bar.stop();
         const png = await plotAccuracy(
           results,
           `linear probe: ${trainFiles.length} train / ${testFiles.length} test images`,

@@ -103,6 +103,9 @@ function plan(config: GenerationConfigLike, options: GenerateOptions): Plan {
   return { sequences, maxLength, rngs };
 }
 
+/** HF's `GenerationConfig.top_k` default, applied when sampling without an explicit `topK`. */
+export const DEFAULT_TOP_K = 50;
+
 function throwIfAborted(signal: AbortSignalLike | undefined): void {
   if (signal?.aborted === true) throw createAbortError();
 }
@@ -155,6 +158,8 @@ async function decode(
   scores: Float32Array[],
 ): Promise<void> {
   const { signal, onToken, onRow, outputScores = false } = options;
+  // HF's GenerationConfig samples with top_k = 50 unless told otherwise; 0 or null turns it off.
+  const warpers = { ...options, topK: options.topK === undefined ? DEFAULT_TOP_K : options.topK };
   const batch = sequences.length;
   const columns = config.vocabSize - 1;
   const promptLength = (sequences[0] as number[]).length;
@@ -178,7 +183,7 @@ async function decode(
     if (outputScores) scores.push(Float32Array.from(logits));
     const tokens =
       rngs.length > 0
-        ? sampleRows(softmaxRows(applyWarpers(logits, batch, options), batch), batch, rngs)
+        ? sampleRows(softmaxRows(applyWarpers(logits, batch, warpers), batch), batch, rngs)
         : argmaxRows(logits, batch);
     for (let b = 0; b < batch; b++) (sequences[b] as number[]).push(tokens[b] as number);
     const position = promptLength + step;

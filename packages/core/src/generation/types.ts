@@ -52,7 +52,7 @@ export interface GenerateOptions {
   doSample?: boolean;
   /** Sampling only: divide logits by this (> 0). Default 1. */
   temperature?: number | null;
-  /** Sampling only: keep the `topK` best tokens; 0 or unset disables. */
+  /** Sampling only: keep the `topK` best tokens. Unset means HF's default of 50; 0 or null disables. */
   topK?: number | null;
   /** Sampling only: nucleus filtering threshold in [0, 1]; 1 or unset disables. */
   topP?: number | null;

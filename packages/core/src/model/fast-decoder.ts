@@ -18,10 +18,11 @@ interface LayerCache {
 
 /**
  * {@link Decoder} over the fast graph (`attention: 'fast'`). The KV cache is kept in JS-owned
- * buffers that are fed to the runtime without a copy; each step returns only the new tokens' keys
- * and values, which are appended here. So per step nothing proportional to the cache crosses the JS
- * boundary: the runtime reads the cache once, where the attention needs it. Every position is real
- * (no padding), which is how generation feeds it.
+ * buffers; each step returns only the new tokens' keys and values, which are appended here. In
+ * onnxruntime-node the buffers are wrapped, not copied, so per step nothing proportional to the
+ * cache crosses the JS boundary. onnxruntime-web copies every CPU input into the wasm heap on each
+ * run, so there the cache is still copied per step (keeping it on the GPU is future work). Every
+ * position is real (no padding), which is how generation feeds it.
  */
 export class FastDecoder implements Decoder {
   readonly batchSize: number;

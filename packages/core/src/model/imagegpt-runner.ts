@@ -294,10 +294,17 @@ export class ImageGPTRunner {
     this.#fusedSession = undefined;
     this.#buildForward = undefined;
     this.#buildFused = undefined;
-    await Promise.all([
-      forward?.then((s) => s.dispose()),
+    // A session that failed to open has nothing to release, and must not mask the caller's error.
+    await Promise.allSettled([
+      forward?.then(
+        (s) => s.dispose(),
+        () => undefined,
+      ),
       decode?.dispose(),
-      fused?.then((s) => s?.dispose()),
+      fused?.then(
+        (s) => s?.dispose(),
+        () => undefined,
+      ),
     ]);
   }
 }
