@@ -32,6 +32,9 @@ Examples:
         throw new CliError('give either a folder of images or --tokens FILE');
       let ids: number[][];
       let source: string;
+      // Check the input before paying for a model load.
+      const files = dir === undefined ? [] : await listImages(dir);
+      if (dir !== undefined && files.length === 0) throw new CliError(`${dir}: no images found`);
       const model = await loadCausal(flags);
       try {
         if (flags.tokens) {
@@ -54,8 +57,6 @@ Examples:
           ids = tokens as number[][];
         } else {
           source = dir!;
-          const files = await listImages(dir!);
-          if (files.length === 0) throw new CliError(`${dir}: no images found`);
           const processor = model.processor;
           if (!processor) throw new CliError('the model folder has no preprocessor_config.json');
           ids = processor.encode(await readImages(files)).map((a) => Array.from(a));

@@ -52,7 +52,7 @@ Examples:
         const processor = model.processor;
         if (!processor)
           throw new Error('the model folder has no preprocessor_config.json, so tokens cannot become pixels');
-        const side = model.config.imageSide ?? Math.sqrt(model.config.nPositions);
+        const { width, height } = processor.size;
         const batch = Math.min(flags.batch ?? 8, flags.n);
         const tokensPerImage = model.config.nPositions;
         const bar = progressBar(io, !flags.json, 'generate', flags.n * tokensPerImage);
@@ -75,9 +75,7 @@ Examples:
         } finally {
           bar.stop();
         }
-        const images: RawImage[] = sequences.map((ids) =>
-          processor.decode(ids, { width: side, height: side }),
-        );
+        const images: RawImage[] = sequences.map((ids) => processor.decode(ids, { width, height }));
         const grid = makeGrid(images, { columns: Math.ceil(Math.sqrt(images.length)) });
         const out = await writeOutput(flags.out, await encodePng(grid, { scale: flags.scale }), flags.force);
         let tokensFile: string | undefined;
@@ -87,8 +85,8 @@ Examples:
             temperature: flags.temperature,
             topK: flags.topK ?? null,
             topP: flags.topP ?? null,
-            width: side,
-            height: side,
+            width,
+            height,
             tokens: sequences,
           };
           tokensFile = await writeOutput(flags.saveTokens, `${JSON.stringify(payload)}\n`, flags.force);
