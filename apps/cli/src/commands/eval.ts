@@ -35,7 +35,7 @@ Examples:
       // Check the input before paying for a model load.
       const files = dir === undefined ? [] : await listImages(dir);
       if (dir !== undefined && files.length === 0) throw new CliError(`${dir}: no images found`);
-      const model = await loadCausal(flags);
+      const model = await loadCausal(flags, 'batch');
       try {
         if (flags.tokens) {
           source = flags.tokens;

@@ -34,7 +34,7 @@ Examples:
     .action(async (paths: string[], flags: FeaturesFlags) => {
       checkOutputs([flags.out], flags.force);
       const images = await readImages(paths);
-      const model = await loadCausal(flags);
+      const model = await loadCausal(flags, 'batch');
       try {
         const layer = flags.layer ?? model.config.nLayer;
         if (layer > model.config.nLayer) {

@@ -61,7 +61,7 @@ Examples:
       };
       const trainFiles = limit(train.files);
       const testFiles = limit(test.files);
-      const model = await loadCausal(flags);
+      const model = await loadCausal(flags, 'batch');
       try {
         const nLayer = model.config.nLayer;
         const layers =

@@ -29,12 +29,18 @@ export function modelDir(dir: string | undefined, kind: 'causal' | 'classifier')
   return full;
 }
 
-/** Loads the causal model from --model or the embedded one. */
+/**
+ * Loads the causal model from --model or the embedded one. `generate` (sampling, completion)
+ * opens the fast decoding session; `batch` (features, probe, eval: whole unmasked sequences)
+ * opens only the fused whole-sequence session.
+ */
 export async function loadCausal(
   options: GlobalOptions & { model?: string },
+  use: 'generate' | 'batch' = 'generate',
 ): Promise<ImageGPTForCausalImageModeling> {
   return ImageGPTForCausalImageModeling.fromPretrained(modelDir(options.model, 'causal'), {
     threads: options.threads,
+    ...(use === 'batch' ? { prefill: 'fused', decoder: 'reference' } : {}),
   });
 }
 

@@ -140,9 +140,10 @@ describe('ImageGPTRunner bookkeeping', () => {
     await runner.forward([[4, 1]], { attentionMask: [[0, 1]] });
     await runner.forward([[3]], { past: plain.presents });
     await runner.forward([[4, 1]], { positionIds: [[0, 1]] });
-    expect([attentionOf(0), attentionOf(1)]).toEqual(['reference', 'fused']);
+    // The fused session opens at create(); the reference one only when a call needs it.
+    expect([attentionOf(0), attentionOf(1)]).toEqual(['fused', 'reference']);
     // One attention kernel per layer and no score tensor: no Softmax anywhere.
-    const ops = decodeOnnxModel(fake.artifacts[1]?.model as Uint8Array).graph.node.map((n) => n.opType);
+    const ops = decodeOnnxModel(fake.artifacts[0]?.model as Uint8Array).graph.node.map((n) => n.opType);
     expect(ops.filter((o) => o === 'GroupQueryAttention')).toHaveLength(config.nLayer);
     expect(ops).not.toContain('Softmax');
     // The fused graph has no mask or past inputs; the reference calls have both.
@@ -150,6 +151,23 @@ describe('ImageGPTRunner bookkeeping', () => {
     expect(fake.calls[0]?.feeds['past_key_values.0.key']).toBeUndefined();
     await runner.dispose();
     expect(fake.disposed()).toBe(2);
+  });
+
+  it('a batch job (fused prefill, plain sequences) opens one session only', async () => {
+    const fake = fakeBackend();
+    const runner = await ImageGPTRunner.create({
+      backend: fake.backend,
+      config,
+      checkpoint,
+      head: 'causal',
+      decoder: 'reference',
+      prefill: 'fused',
+    });
+    await runner.forward([[4, 1, 2]], { outputHiddenStates: true });
+    await runner.forward([[4, 2, 2]]);
+    expect(fake.artifacts).toHaveLength(1);
+    await runner.dispose();
+    expect(fake.disposed()).toBe(1);
   });
 
   it('falls back to the reference graph when the backend cannot load the fused one', async () => {

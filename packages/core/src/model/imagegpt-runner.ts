@@ -140,7 +140,12 @@ export class ImageGPTRunner {
               .catch(() => undefined)
         : undefined;
     const runner = new ImageGPTRunner(options, decodeSession, buildForward, buildFused);
-    if (decodeSession === undefined) await runner.#forward();
+    // Open one session now so a model that cannot load fails here, not on first use. With a fused
+    // prefill that is the fused session: a batch job (features, nll) then never opens the others.
+    if (decodeSession === undefined) {
+      if (buildFused !== undefined && (await runner.#fused()) !== undefined) return runner;
+      await runner.#forward();
+    }
     return runner;
   }
 
