@@ -62,17 +62,19 @@ function fakeBackend(refuse?: string) {
   return { backend, calls, artifacts, disposed: () => disposed };
 }
 
+/** A causal runner on the fake backend; `options` picks the decoder and prefill graphs. */
+function runnerOn(
+  backend: ImageGPTBackend,
+  options: { decoder?: 'fast' | 'reference'; prefill?: 'reference' | 'fused' } = {},
+): Promise<ImageGPTRunner> {
+  return ImageGPTRunner.create({ backend, config, checkpoint, head: 'causal', ...options });
+}
+
 describe('ImageGPTRunner bookkeeping', () => {
   it('builds one graph with hidden-state outputs and fetches only what a call asks for', async () => {
     const fake = fakeBackend();
     // The reference graph and decoder (the fast decoder, the default, has its own tests).
-    const runner = await ImageGPTRunner.create({
-      backend: fake.backend,
-      config,
-      checkpoint,
-      head: 'causal',
-      decoder: 'reference',
-    });
+    const runner = await runnerOn(fake.backend, { decoder: 'reference' });
     const outputs = decodeOnnxModel(fake.artifacts[0]?.model as Uint8Array).graph.output.map((o) => o.name);
     expect(outputs).toEqual([
       'logits',
@@ -104,7 +106,7 @@ describe('ImageGPTRunner bookkeeping', () => {
 
   it('fills HF defaults: mask of ones over past + new, positions past + arange(T), empty past', async () => {
     const fake = fakeBackend();
-    const runner = await ImageGPTRunner.create({ backend: fake.backend, config, checkpoint, head: 'causal' });
+    const runner = await runnerOn(fake.backend);
     const first = await runner.forward([
       [4, 1],
       [4, 2],
@@ -122,14 +124,7 @@ describe('ImageGPTRunner bookkeeping', () => {
 
   it('runs plain whole sequences on the fused graph, anything with past, padding or positions on the reference', async () => {
     const fake = fakeBackend();
-    const runner = await ImageGPTRunner.create({
-      backend: fake.backend,
-      config,
-      checkpoint,
-      head: 'causal',
-      decoder: 'reference',
-      prefill: 'fused',
-    });
+    const runner = await runnerOn(fake.backend, { decoder: 'reference', prefill: 'fused' });
     const attentionOf = (i: number) =>
       decodeOnnxModel(fake.artifacts[i]?.model as Uint8Array).metadataProps?.find(
         (p) => p.key === 'attention',
@@ -155,14 +150,7 @@ describe('ImageGPTRunner bookkeeping', () => {
 
   it('a batch job (fused prefill, plain sequences) opens one session only', async () => {
     const fake = fakeBackend();
-    const runner = await ImageGPTRunner.create({
-      backend: fake.backend,
-      config,
-      checkpoint,
-      head: 'causal',
-      decoder: 'reference',
-      prefill: 'fused',
-    });
+    const runner = await runnerOn(fake.backend, { decoder: 'reference', prefill: 'fused' });
     await runner.forward([[4, 1, 2]], { outputHiddenStates: true });
     await runner.forward([[4, 2, 2]]);
     expect(fake.artifacts).toHaveLength(1);
@@ -172,14 +160,7 @@ describe('ImageGPTRunner bookkeeping', () => {
 
   it('falls back to the reference graph when the backend cannot load the fused one', async () => {
     const fake = fakeBackend('fused');
-    const runner = await ImageGPTRunner.create({
-      backend: fake.backend,
-      config,
-      checkpoint,
-      head: 'causal',
-      decoder: 'reference',
-      prefill: 'fused',
-    });
+    const runner = await runnerOn(fake.backend, { decoder: 'reference', prefill: 'fused' });
     const out = await runner.forward([[4, 1]]);
     expect(out.presents.length).toBe(2);
     expect(fake.calls.map((c) => c.feeds.attention_mask?.dims)).toEqual([[1, 2]]);
@@ -188,7 +169,7 @@ describe('ImageGPTRunner bookkeeping', () => {
 
   it('validates before any compute', async () => {
     const fake = fakeBackend();
-    const runner = await ImageGPTRunner.create({ backend: fake.backend, config, checkpoint, head: 'causal' });
+    const runner = await runnerOn(fake.backend);
     await expect(runner.forward([[5]])).rejects.toThrow(ModelInputError);
     await expect(runner.forward([[4, 1], [4]])).rejects.toThrow(ModelInputError);
     await expect(runner.forward([new Array(9).fill(1)])).rejects.toThrow(ModelInputError);
@@ -200,13 +181,7 @@ describe('ImageGPTRunner bookkeeping', () => {
 describe('Decoder', () => {
   it('feeds only the new tokens with the previous presents as past', async () => {
     const fake = fakeBackend();
-    const runner = await ImageGPTRunner.create({
-      backend: fake.backend,
-      config,
-      checkpoint,
-      head: 'causal',
-      decoder: 'reference',
-    });
+    const runner = await runnerOn(fake.backend, { decoder: 'reference' });
     const decoder = runner.createDecoder(2);
     const logits = await decoder.next([
       [4, 0, 1],
@@ -230,7 +205,7 @@ describe('Decoder', () => {
 
   it('refuses overlapping steps', async () => {
     const fake = fakeBackend();
-    const runner = await ImageGPTRunner.create({ backend: fake.backend, config, checkpoint, head: 'causal' });
+    const runner = await runnerOn(fake.backend);
     const decoder = runner.createDecoder(1);
     const first = decoder.next([[4]]);
     await expect(decoder.next([[1]])).rejects.toThrow(/before the previous call finished/);
