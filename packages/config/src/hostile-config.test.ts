@@ -4,44 +4,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { HostileTally, type Outcome } from '../../../tooling/scripts/hostile-tally.js';
 import { ACTIVATION_FUNCTIONS, ConfigError, ImageGPTConfig, MAX_POSITIONS } from './index.js';
 
-/** Every case must be answered within this, so a hostile file can never stall a loader. */
-const CASE_BUDGET_MS = 1000;
+const tally = new HostileTally((e): e is ConfigError => e instanceof ConfigError, 'a ConfigError');
 
-const tally = { tried: 0, typedErrors: 0, accepted: 0, crashes: 0, overBudget: 0 };
-const crashSamples: string[] = [];
-
-type Outcome = { kind: 'typed'; error: ConfigError } | { kind: 'accepted'; config: ImageGPTConfig };
-
-/**
- * Runs one case and counts it. Anything but a ConfigError or a config is a crash; so is a case
- * that takes longer than the budget. Crashes throw, so fast-check shrinks and reports the input.
- */
-function attempt(label: string, run: () => ImageGPTConfig): Outcome {
-  tally.tried++;
-  const start = performance.now();
-  let outcome: Outcome;
-  try {
-    outcome = { kind: 'accepted', config: run() };
-  } catch (e) {
-    if (!(e instanceof ConfigError)) {
-      tally.crashes++;
-      const what = e instanceof Error ? `${e.name}: ${e.message.slice(0, 120)}` : String(e);
-      if (crashSamples.length < 10) crashSamples.push(`${label}: ${what}`);
-      throw new Error(`${label}: threw ${what}, expected a ConfigError`);
-    }
-    outcome = { kind: 'typed', error: e };
-  }
-  const ms = performance.now() - start;
-  if (ms > CASE_BUDGET_MS) {
-    tally.overBudget++;
-    if (crashSamples.length < 10) crashSamples.push(`${label}: took ${ms.toFixed(0)} ms`);
-    throw new Error(`${label}: took ${ms.toFixed(0)} ms, over the ${CASE_BUDGET_MS} ms budget`);
-  }
-  if (outcome.kind === 'typed') tally.typedErrors++;
-  else tally.accepted++;
-  return outcome;
+/** Runs one case and counts it: a ConfigError or a config, nothing else, within the budget. */
+function attempt(label: string, run: () => ImageGPTConfig): Outcome<ImageGPTConfig, ConfigError> {
+  return tally.attempt(label, run);
 }
 
 /** The case must be refused; returns the error for assertions on what it names. */
@@ -260,7 +230,7 @@ describe('config.json that is random', () => {
         if (json === null || typeof json !== 'object' || Array.isArray(json))
           expect(outcome.kind).toBe('typed');
         if (outcome.kind === 'accepted')
-          expect(outcome.config.headDim * outcome.config.nHead).toBe(outcome.config.nEmbd);
+          expect(outcome.value.headDim * outcome.value.nHead).toBe(outcome.value.nEmbd);
       }),
       { numRuns: 500 },
     );
@@ -277,7 +247,7 @@ describe('config.json that is random', () => {
           ImageGPTConfig.parse(JSON.stringify({ ...real, [key]: value })),
         );
         if (outcome.kind === 'accepted') {
-          const { config } = outcome;
+          const config = outcome.value;
           expect(Number.isSafeInteger(config.nEmbd) && config.nEmbd % config.nHead === 0).toBe(true);
           expect(config.nPositions).toBeLessThanOrEqual(MAX_POSITIONS);
           expect(Object.keys(config.id2label)).toHaveLength(config.numLabels);
@@ -353,7 +323,7 @@ describe('config.json built to exhaust the reader', () => {
       ImageGPTConfig.parse('{"__proto__": {"n_embd": 3, "n_head": 2}, "n_head": 4}'),
     );
     expect(proto.kind).toBe('accepted');
-    if (proto.kind === 'accepted') expect(proto.config.nEmbd).toBe(512);
+    if (proto.kind === 'accepted') expect(proto.value.nEmbd).toBe(512);
     expect(({} as Record<string, unknown>).n_embd).toBeUndefined();
     const error = refused('constructor label', () =>
       ImageGPTConfig.parse('{"id2label": {"constructor": "a"}}'),
@@ -363,10 +333,5 @@ describe('config.json built to exhaust the reader', () => {
 });
 
 afterAll(() => {
-  console.log(
-    `hostile config.json: ${tally.tried} cases tried, ${tally.typedErrors} typed errors (ConfigError), ` +
-      `${tally.accepted} accepted as valid, ${tally.crashes} crashes (other error types), ` +
-      `${tally.overBudget} over the ${CASE_BUDGET_MS} ms budget` +
-      (crashSamples.length > 0 ? `\n  ${crashSamples.join('\n  ')}` : ''),
-  );
+  console.log(tally.summary('config.json', 'ConfigError'));
 });

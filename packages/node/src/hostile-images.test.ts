@@ -10,56 +10,32 @@ import { ImageError, type RawImage } from '@imagegpt/processor';
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HostileTally, type Outcome } from '../../../tooling/scripts/hostile-tally.js';
 import { DEFAULT_MAX_PIXELS, type DecodeImageOptions, decodeImage, readImage } from './image-io.js';
 
-const CASE_BUDGET_MS = 1000;
-
-const tally = { tried: 0, typedErrors: 0, decoded: 0, crashes: 0, overBudget: 0 };
-const crashSamples: string[] = [];
-
-type Outcome = { kind: 'typed'; error: ImageError } | { kind: 'decoded'; image: RawImage };
+const tally = new HostileTally((e): e is ImageError => e instanceof ImageError, 'an ImageError');
+const CASE_BUDGET_MS = tally.budgetMs;
 
 /**
- * Decodes one case and counts it. An ImageError is a typed answer; anything else thrown is a crash
- * and so is a case over the time budget; both throw, so fast-check shrinks and reports the input.
- * A decoded image must be consistent (positive size, 1/3/4 channels, data of the right length).
+ * Decodes one case and counts it (an ImageError or an image, nothing else, within the budget). An
+ * error message is one line naming the source; a decoded image is consistent (positive size, 1/3/4
+ * channels, data of the right length).
  */
 async function attempt(
   label: string,
   bytes: Uint8Array | (() => Promise<RawImage>),
   options: DecodeImageOptions = {},
-): Promise<Outcome> {
-  tally.tried++;
-  const start = performance.now();
-  let outcome: Outcome;
-  try {
-    const decode =
-      typeof bytes === 'function' ? bytes : () => decodeImage(bytes, { source: label, ...options });
-    outcome = { kind: 'decoded', image: await decode() };
-  } catch (e) {
-    if (!(e instanceof ImageError)) {
-      tally.crashes++;
-      const what = e instanceof Error ? `${e.name}: ${e.message.slice(0, 120)}` : String(e);
-      if (crashSamples.length < 10) crashSamples.push(`${label}: ${what}`);
-      throw new Error(`${label}: threw ${what}, expected an ImageError`);
-    }
-    outcome = { kind: 'typed', error: e };
-  }
-  const ms = performance.now() - start;
-  if (ms > CASE_BUDGET_MS) {
-    tally.overBudget++;
-    if (crashSamples.length < 10) crashSamples.push(`${label}: took ${ms.toFixed(0)} ms`);
-    throw new Error(`${label}: took ${ms.toFixed(0)} ms, over the ${CASE_BUDGET_MS} ms budget`);
-  }
+): Promise<Outcome<RawImage, ImageError>> {
+  const decode =
+    typeof bytes === 'function' ? bytes : () => decodeImage(bytes, { source: label, ...options });
+  const outcome = await tally.attemptAsync(label, decode);
   if (outcome.kind === 'typed') {
-    tally.typedErrors++;
     const { message } = outcome.error;
     expect(message.startsWith(`${options.source ?? label}: `)).toBe(true);
     expect(message).not.toContain('\n');
     expect(message.length).toBeLessThan(300);
   } else {
-    tally.decoded++;
-    const { width, height, channels, data } = outcome.image;
+    const { width, height, channels, data } = outcome.value;
     expect(width).toBeGreaterThan(0);
     expect(height).toBeGreaterThan(0);
     expect([1, 3, 4]).toContain(channels);
@@ -76,15 +52,15 @@ async function refused(
   const outcome = await attempt(label, bytes, options);
   if (outcome.kind !== 'typed')
     throw new Error(
-      `${label}: decoded to ${outcome.image.width}x${outcome.image.height}, expected an ImageError`,
+      `${label}: decoded to ${outcome.value.width}x${outcome.value.height}, expected an ImageError`,
     );
   return outcome.error;
 }
 
 async function decoded(label: string, bytes: Uint8Array): Promise<RawImage> {
   const outcome = await attempt(label, bytes);
-  if (outcome.kind !== 'decoded') throw new Error(`${label}: ${outcome.error.message}, expected an image`);
-  return outcome.image;
+  if (outcome.kind !== 'accepted') throw new Error(`${label}: ${outcome.error.message}, expected an image`);
+  return outcome.value;
 }
 
 /** One PNG chunk with its CRC, so crafted files get past the CRC check to the part under test. */
@@ -241,7 +217,7 @@ describe('corrupt files', () => {
     );
     for (const cut of cuts) {
       const outcome = await attempt(`png cut at ${cut}`, noisePng.subarray(0, cut));
-      if (outcome.kind === 'decoded') expect(outcome.image).toEqual(noisePixels);
+      if (outcome.kind === 'accepted') expect(outcome.value).toEqual(noisePixels);
     }
   });
 
@@ -254,7 +230,8 @@ describe('corrupt files', () => {
       const step = Math.max(1, Math.floor(bytes.length / 150));
       for (let cut = 0; cut < bytes.length; cut += step) {
         const outcome = await attempt(`${name} cut at ${cut}`, bytes.subarray(0, cut));
-        if (outcome.kind === 'decoded') expect([outcome.image.width, outcome.image.height]).toEqual([24, 24]);
+        if (outcome.kind === 'accepted')
+          expect([outcome.value.width, outcome.value.height]).toEqual([24, 24]);
       }
     }
   });
@@ -339,14 +316,14 @@ describe('decompression bombs', () => {
     expect((await refused('small.png', noisePng, { maxPixels: 24 * 24 - 1 })).message).toBe(
       'small.png: 24x24 is 576 pixels, over the limit of 575 (maxPixels)',
     );
-    expect((await attempt('exactly.png', noisePng, { maxPixels: 24 * 24 })).kind).toBe('decoded');
+    expect((await attempt('exactly.png', noisePng, { maxPixels: 24 * 24 })).kind).toBe('accepted');
     // Three 4x4 frames: only the first is decoded, so 16 pixels is within a limit of 16.
     const frames = Buffer.alloc(4 * 12 * 3, 128);
     const animated = await sharp(frames, { raw: { width: 4, height: 12, channels: 3, pageHeight: 4 } })
       .gif({ delay: [50, 50, 50] })
       .toBuffer();
     const outcome = await attempt('animated.gif', animated, { maxPixels: 16 });
-    expect(outcome.kind === 'decoded' && [outcome.image.width, outcome.image.height]).toEqual([4, 4]);
+    expect(outcome.kind === 'accepted' && [outcome.value.width, outcome.value.height]).toEqual([4, 4]);
     expect((await refused('animated.gif', animated, { maxPixels: 15 })).message).toMatch(/4x4 is 16 pixels/);
   });
 });
@@ -422,10 +399,5 @@ describe('unusual but valid encodings', () => {
 });
 
 afterAll(() => {
-  console.log(
-    `hostile images: ${tally.tried} cases tried, ${tally.typedErrors} typed errors (ImageError), ` +
-      `${tally.decoded} decoded to a consistent image, ${tally.crashes} crashes (other error types), ` +
-      `${tally.overBudget} over the ${CASE_BUDGET_MS} ms budget` +
-      (crashSamples.length > 0 ? `\n  ${crashSamples.join('\n  ')}` : ''),
-  );
+  console.log(tally.summary('images', 'ImageError', 'decoded to a consistent image'));
 });

@@ -4,46 +4,18 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { HostileTally, type Outcome } from '../../../tooling/scripts/hostile-tally.js';
 import { ImageError, ImageGPTImageProcessor, ProcessorConfigError } from './index.js';
 
-const CASE_BUDGET_MS = 1000;
+// A ProcessorConfigError, or an ImageError for images pushed through an accepted processor, is a
+// typed answer; anything else thrown, or a case over the budget, fails the test.
+const tally = new HostileTally(
+  (e): e is ProcessorConfigError | ImageError => e instanceof ProcessorConfigError || e instanceof ImageError,
+  'a ProcessorConfigError',
+);
 
-const tally = { tried: 0, typedErrors: 0, accepted: 0, crashes: 0, overBudget: 0 };
-const crashSamples: string[] = [];
-
-type Outcome<T> =
-  | { kind: 'typed'; error: ProcessorConfigError | ImageError }
-  | { kind: 'accepted'; value: T };
-
-/**
- * Runs one case and counts it: a ProcessorConfigError (or an ImageError, for images pushed through
- * an accepted processor) is a typed answer, anything else thrown is a crash, and so is a case over
- * the time budget. Crashes throw, so fast-check shrinks and reports the input.
- */
-function attempt<T>(label: string, run: () => T): Outcome<T> {
-  tally.tried++;
-  const start = performance.now();
-  let outcome: Outcome<T>;
-  try {
-    outcome = { kind: 'accepted', value: run() };
-  } catch (e) {
-    if (!(e instanceof ProcessorConfigError || e instanceof ImageError)) {
-      tally.crashes++;
-      const what = e instanceof Error ? `${e.name}: ${e.message.slice(0, 120)}` : String(e);
-      if (crashSamples.length < 10) crashSamples.push(`${label}: ${what}`);
-      throw new Error(`${label}: threw ${what}, expected a ProcessorConfigError`);
-    }
-    outcome = { kind: 'typed', error: e };
-  }
-  const ms = performance.now() - start;
-  if (ms > CASE_BUDGET_MS) {
-    tally.overBudget++;
-    if (crashSamples.length < 10) crashSamples.push(`${label}: took ${ms.toFixed(0)} ms`);
-    throw new Error(`${label}: took ${ms.toFixed(0)} ms, over the ${CASE_BUDGET_MS} ms budget`);
-  }
-  if (outcome.kind === 'typed') tally.typedErrors++;
-  else tally.accepted++;
-  return outcome;
+function attempt<T>(label: string, run: () => T): Outcome<T, ProcessorConfigError | ImageError> {
+  return tally.attempt(label, run);
 }
 
 /** The case must be refused with a ProcessorConfigError; returns it for assertions. */
@@ -302,10 +274,5 @@ describe('files that are random', () => {
 });
 
 afterAll(() => {
-  console.log(
-    `hostile preprocessor_config.json: ${tally.tried} cases tried, ${tally.typedErrors} typed errors ` +
-      `(ProcessorConfigError/ImageError), ${tally.accepted} accepted as valid, ${tally.crashes} crashes ` +
-      `(other error types), ${tally.overBudget} over the ${CASE_BUDGET_MS} ms budget` +
-      (crashSamples.length > 0 ? `\n  ${crashSamples.join('\n  ')}` : ''),
-  );
+  console.log(tally.summary('preprocessor_config.json', 'ProcessorConfigError/ImageError'));
 });

@@ -1,24 +1,15 @@
 import { ImageGPTConfig } from '@imagegpt/config';
 import { describe, expect, it } from 'vitest';
 import type { BackendSession, HostTensor, ImageGPTBackend } from '../backend/backend.js';
-import { Checkpoint } from '../checkpoint/index.js';
-import { expectedImageGPTWeights } from '../graph/expected-weights.js';
 import { decodeOnnxModel } from '../onnx/onnx-codec.js';
 import { ImageGPTRunner } from './imagegpt-runner.js';
 import { ModelInputError } from './model-input-error.js';
+import { zeroCheckpoint } from './test-utils/zero-checkpoint.js';
 
 // The runner's choice of decoder and the fast decoder's bookkeeping (what it feeds, which memory it
 // binds), against a recording backend; the numbers themselves are checked on onnxruntime in @imagegpt/node.
 const config = ImageGPTConfig.fromJSON({ vocab_size: 5, n_positions: 6, n_embd: 16, n_layer: 2, n_head: 2 });
-const checkpoint = new Checkpoint(
-  expectedImageGPTWeights(config, 'causal').map(({ name, shape }) => ({
-    name,
-    dtype: 'F32' as const,
-    shape,
-    bytes: new Uint8Array(4 * shape.reduce((a, b) => a * b, 1)),
-  })),
-  { source: 'zeros' },
-);
+const checkpoint = zeroCheckpoint(config);
 
 interface Call {
   feeds: Record<string, HostTensor>;
@@ -132,15 +123,7 @@ describe('FastDecoder', () => {
       n_layer: 2,
       n_head: 2,
     });
-    const weights = new Checkpoint(
-      expectedImageGPTWeights(long, 'causal').map(({ name, shape }) => ({
-        name,
-        dtype: 'F32' as const,
-        shape,
-        bytes: new Uint8Array(4 * shape.reduce((a, b) => a * b, 1)),
-      })),
-      { source: 'zeros' },
-    );
+    const weights = zeroCheckpoint(long);
     const rec = backend(false);
     const runner = await ImageGPTRunner.create({
       backend: rec.backend,

@@ -1,24 +1,15 @@
 import { ImageGPTConfig } from '@imagegpt/config';
 import { describe, expect, it } from 'vitest';
 import type { BackendSession, HostTensor, ImageGPTBackend, ModelArtifact } from '../backend/backend.js';
-import { Checkpoint } from '../checkpoint/index.js';
-import { expectedImageGPTWeights } from '../graph/expected-weights.js';
 import { decodeOnnxModel } from '../onnx/onnx-codec.js';
 import { ImageGPTRunner } from './imagegpt-runner.js';
 import { ModelInputError } from './model-input-error.js';
+import { zeroCheckpoint } from './test-utils/zero-checkpoint.js';
 
 // A backend that records what the runner feeds and answers with tensors of the right shapes, to
 // check the runner's bookkeeping (defaults, cache hand-over, validation) without a runtime.
 const config = ImageGPTConfig.fromJSON({ vocab_size: 5, n_positions: 8, n_embd: 4, n_layer: 2, n_head: 2 });
-const checkpoint = new Checkpoint(
-  expectedImageGPTWeights(config, 'causal').map(({ name, shape }) => ({
-    name,
-    dtype: 'F32' as const,
-    shape,
-    bytes: new Uint8Array(4 * shape.reduce((a, b) => a * b, 1)),
-  })),
-  { source: 'zeros' },
-);
+const checkpoint = zeroCheckpoint(config);
 
 function fakeBackend(refuse?: string) {
   const calls: { feeds: Record<string, HostTensor>; fetches: readonly string[] }[] = [];
