@@ -25,6 +25,8 @@ export interface SoakOptions {
   n?: number;
   warmup?: number;
   maxGrowth?: number;
+  /** When the RSS grew over maxGrowth, run one more round and fail only if it grows that much again. */
+  confirm?: boolean;
   threads?: number;
   modelDir?: string | URL;
   log?: (line: string) => void;
@@ -39,9 +41,15 @@ export interface SoakResult {
   rssAfterWarmupMiB: number;
   rssEndMiB: number;
   rssGrowthPercent: number;
+  /** Growth over the confirming round, when there was one. */
+  confirmGrowthPercent?: number;
   heapAfterWarmupMiB: number;
   heapEndMiB: number;
   rssSamplesMiB: number[];
+  /** V8's committed heap (heapTotal) after warm-up and at the end. */
+  heapCommittedMiB: [number, number];
+  /** Memory held by ArrayBuffers after warm-up and at the end. */
+  arrayBuffersMiB: [number, number];
   unhandledRejections: number;
   decodersCreated: number;
   decodersLive: number;

@@ -45,6 +45,7 @@ describe('igpt bench --quick', () => {
       'igpt-small/reference',
     ]);
     expect(r.processor.imagesPerSecond).toBeGreaterThan(0);
+    expect(r.probe.iterations).toBeGreaterThan(0);
     expect(r.coldStart.map((c) => c.model)).toEqual(['embedded', 'igpt-small']);
     const q = Object.fromEntries(r.quality.map((x) => [x.dtype, x]));
     expect(q.fp32?.bitsPerToken).toBeGreaterThan(0.3);

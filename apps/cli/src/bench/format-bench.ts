@@ -40,6 +40,7 @@ export function formatBench(r: BenchResults): string {
   lines.push(
     '',
     `Processor: ${f(r.processor.imagesPerSecond, 1)} images/s (${r.processor.inputSide}×${r.processor.inputSide} RGB → ${r.processor.side}×${r.processor.side}, ${r.processor.clusters} clusters)`,
+    `Linear probe: ${f(r.probe.seconds)} s for ${r.probe.samples} × ${r.probe.dims} features, ${r.probe.classes} classes, ${r.probe.iterations} L-BFGS iterations`,
   );
   for (const c of r.coldStart)
     lines.push(

@@ -11,6 +11,7 @@ import {
   type ModelDType,
   type NodeBackend,
   readSafetensors,
+  trainLinearProbe,
   writeSafetensors,
 } from '@imagegpt/node';
 import { type MachineLimits, measureMachine } from './machine.js';
@@ -64,6 +65,8 @@ export interface BenchResults {
     fractionOfGemmPeak: number;
   }[];
   readonly processor: { imagesPerSecond: number; inputSide: number; side: number; clusters: number };
+  /** L-BFGS linear probe on synthetic features shaped like iGPT-small's (512 wide). */
+  readonly probe: { samples: number; dims: number; classes: number; iterations: number; seconds: number };
   readonly coldStart: { model: string; msToFirstToken: number }[];
   readonly quality: {
     dtype: ModelDType;
@@ -261,6 +264,32 @@ async function timeProcessor(quick: boolean): Promise<BenchResults['processor']>
   return { imagesPerSecond: (count * 1e3) / ms, inputSide, side, clusters: 512 };
 }
 
+async function timeProbe(quick: boolean): Promise<BenchResults['probe']> {
+  const classes = 10;
+  const samples = quick ? 500 : 9000;
+  const dims = quick ? 64 : 512;
+  let s = 777;
+  const next = () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 4294967296;
+  };
+  // One Gaussian-ish blob per class (a sum of uniforms), so the probe has something to learn.
+  const centres = Array.from({ length: classes }, () => Array.from({ length: dims }, () => next() * 2 - 1));
+  const labels = Array.from({ length: samples }, (_, i) => i % classes);
+  const features = labels.map((label) =>
+    Float32Array.from(centres[label] ?? [], (c) => c + (next() + next() + next() - 1.5) * 2),
+  );
+  let iterations = 0;
+  const t0 = performance.now();
+  trainLinearProbe(features, labels, {
+    numClasses: classes,
+    onProgress: (e) => {
+      iterations = e.iteration;
+    },
+  });
+  return { samples, dims, classes, iterations, seconds: (performance.now() - t0) / 1e3 };
+}
+
 async function timeColdStart(
   options: BenchOptions,
   dir: string,
@@ -445,6 +474,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   log('processor: 224×224 → 32×32, 512 clusters');
   const processor = await timeProcessor(quick);
 
+  log('linear probe: L-BFGS on synthetic features');
+  const probe = await timeProbe(quick);
+
   log('cold start: model folder on disk → first token');
   const coldStart = [await timeColdStart(options, options.embeddedDir, 'embedded')];
   const folder = await mkdtemp(join(tmpdir(), 'igpt-bench-'));
@@ -504,6 +536,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     decode,
     prefill,
     processor,
+    probe,
     coldStart,
     quality,
   };
