@@ -163,6 +163,7 @@ export async function runSoak(api, options = {}) {
           );
         }
         if ((i + 1) % Math.max(1, Math.floor(n / 10)) === 0) {
+          await settle(gc);
           samples.push(Math.round(process.memoryUsage().rss / 2 ** 20));
           log(`  ${label}${i + 1}/${n} generations, RSS ${samples.at(-1)} MiB`);
         }
