@@ -144,8 +144,14 @@ function fileFor(urlPath) {
   return undefined;
 }
 
+/** Requests per path, so a check can tell a download from a Cache API hit. */
+const requestCounts = new Map();
+const requestsFor = (method, path) => requestCounts.get(`${method} ${path}`) ?? 0;
+
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const key = `${req.method} ${url.pathname}`;
+  requestCounts.set(key, (requestCounts.get(key) ?? 0) + 1);
   const file = fileFor(url.pathname);
   const headers = {
     'Cross-Origin-Opener-Policy': 'same-origin',
@@ -198,18 +204,19 @@ const nodeTiming = {
 // 5. Chromium.
 
 phase('starting Chromium');
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const profile = mkdtempSync(join(tmpdir(), 'igpt-chromium-'));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: chromiumPath,
   headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
+  args: CHROMIUM_ARGS,
 });
 const report = {
   origin,
@@ -305,6 +312,26 @@ try {
 
   const checks = await page.evaluate(() => window.igpt.imageChecks());
   for (const c of checks) check(`image io: ${c.name}`, c.pass, c.pass ? undefined : c.detail);
+
+  // The Cache API in a real browser: two loads of the embedded model, one download of its files.
+  const weightsPath = '/models/igpt-mnist-16/model.safetensors';
+  const downloadsBefore = requestsFor('GET', weightsPath);
+  const cached = await page.evaluate(() => window.igpt.cacheCheck('igpt-browser-test'));
+  const downloads = requestsFor('GET', weightsPath) - downloadsBefore;
+  check(
+    'Cache API: two loads of the embedded model download its weights once',
+    downloads === 1 && cached.cachedUrls.includes(weightsPath),
+    `${downloads} downloads; cached: ${cached.cachedUrls.join(', ')}`,
+  );
+  check(
+    'Cache API: the cached model gives the same greedy tokens, equal to Node',
+    cached.sameTokens &&
+      JSON.stringify(cached.tokens[0]) === JSON.stringify(nodeGreedy.sequences[0]?.slice(0, 33)),
+    firstDiff(
+      cached.tokens,
+      nodeGreedy.sequences.map((r) => r.slice(0, 33)),
+    ),
+  );
 
   const inWorker = await page.evaluate(() => window.igpt.worker());
   check(
@@ -409,8 +436,78 @@ try {
   }
 } finally {
   await context.close();
-  server.close();
   rmSync(profile, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. WebGPU: the same suite on onnxruntime-web's WebGPU execution provider. Our machines have no
+// GPU; Chromium's SwiftShader adapter (a WebGPU implementation on the CPU) runs the real WebGPU
+// code path: shaders, buffers, the provider's kernels. Speed on it means nothing.
+
+phase('WebGPU (SwiftShader) in Chromium');
+const gpuProfile = mkdtempSync(join(tmpdir(), 'igpt-chromium-webgpu-'));
+const gpuContext = await chromium.launchPersistentContext(gpuProfile, {
+  executablePath: chromiumPath,
+  headless: true,
+  args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'],
+});
+try {
+  const page = gpuContext.pages()[0] ?? (await gpuContext.newPage());
+  const logs = [];
+  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  page.setDefaultTimeout(300_000);
+  await page.goto(`${origin}/index.html?threads=1&device=webgpu`);
+  await page
+    .waitForFunction(() => document.title === 'ready' || document.title === 'error', undefined, {
+      timeout: 60_000,
+    })
+    .catch(() => {});
+  if ((await page.title()) !== 'ready') fail(`the WebGPU test page did not start:\n${logs.join('\n')}`);
+  const device = await page.evaluate(() =>
+    window.igpt.device().catch((e) => ({ device: 'none', error: String(e.message ?? e) })),
+  );
+  report.webgpu = { device };
+  if (device.device !== 'webgpu') {
+    // This Chromium gives no WebGPU adapter: say so plainly; the wasm checks above still ran.
+    console.log(`WebGPU checks skipped: no adapter in this Chromium (${device.error ?? device.device})`);
+  } else {
+    const reports = await page.evaluate(
+      ([cases]) => window.igpt.conformance(cases, ['safetensors']),
+      [GOLDEN_CASES.filter((c) => c !== 'image-processor')],
+    );
+    report.webgpu.conformance = reports;
+    for (const r of reports) {
+      const failed = r.outputs
+        .filter((o) => !o.pass)
+        .map((o) => `${o.name}: ${o.note ?? `maxAbsErr ${o.maxAbsErr}, mismatches ${o.mismatches}`}`);
+      check(
+        `WebGPU (${device.adapter}) conformance ${r.case} ${r.outputs.length - failed.length}/${r.outputs.length}`,
+        r.pass,
+        failed.slice(0, 3).join('; '),
+      );
+    }
+    const greedy = await page.evaluate(() =>
+      window.igpt.generate({ seed: 0, doSample: false, numReturnSequences: 1 }),
+    );
+    check(
+      'WebGPU greedy tokens equal Node (igpt-mnist-16, 256 tokens)',
+      JSON.stringify(greedy.sequences) === JSON.stringify(nodeGreedy.sequences),
+      firstDiff(greedy.sequences, nodeGreedy.sequences),
+    );
+    report.timings.chromiumWebGpuSwiftShaderMsPerToken = greedy.msPerToken;
+    const after = await page.evaluate(() => window.igpt.device());
+    check(
+      "WebGPU: onnxruntime-web's WebGPU backend made a GPU device (no silent wasm fallback)",
+      after.webgpuBackendStarted === true,
+      JSON.stringify(after),
+    );
+  }
+  report.webgpu.logs = logs.slice(0, 50);
+} finally {
+  await gpuContext.close();
+  server.close();
+  rmSync(gpuProfile, { recursive: true, force: true });
 }
 
 report.results = results;

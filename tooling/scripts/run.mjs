@@ -39,6 +39,8 @@ function installAndBuild() {
 if (task === 'test') {
   installAndBuild();
   run(bin('biome'), ['check', '.']);
+  // The build compiles sources only; this also type-checks the tests, scripts and the browser page.
+  pnpm(['exec', 'turbo', 'run', 'typecheck', '--output-logs=errors-only']);
   run(bin('vitest'), ['run', ...extra]);
   const browser = join(root, 'tooling', 'scripts', 'browser-tests.mjs');
   if (existsSync(browser)) run(process.execPath, [browser]);

@@ -11,6 +11,9 @@ import {
   toImageData,
   toRawImage,
 } from '@imagegpt/web';
+// The same onnxruntime-web instance @imagegpt/web uses (one copy in the bundle): read to prove that
+// its WebGPU backend, not a silent wasm fallback, started.
+import * as ort from 'onnxruntime-web';
 
 /** One generation run: tokens and timing, for comparison with Node. */
 export interface GenerationRun {
@@ -40,6 +43,10 @@ export interface BrowserSuite {
   }): Promise<GenerationRun>;
   imageChecks(): Promise<Check[]>;
   worker(): Promise<{ sequences: number[][]; hasDocument: boolean }>;
+  /** The device the backend resolved to, and the WebGPU adapter's description when there is one. */
+  device(): Promise<{ device: 'wasm' | 'webgpu'; adapter?: string; webgpuBackendStarted?: boolean }>;
+  /** Loads the embedded model twice through the Cache API (the named cache emptied first). */
+  cacheCheck(cacheName: string): Promise<{ cachedUrls: string[]; sameTokens: boolean; tokens: number[][] }>;
 }
 
 declare global {
@@ -53,8 +60,10 @@ const threads = Number(params.get('threads') ?? '1');
 // Threads > 1 need onnxruntime-web's own `.mjs` served as a file (its pthread workers load it by
 // URL; a bundle cannot be re-entered as a worker), hence `?wasmPaths=/ort/` for threaded runs.
 const wasmPaths = params.get('wasmPaths') ?? undefined;
+// `?device=webgpu` runs the same suite on onnxruntime-web's WebGPU execution provider.
+const device = params.get('device') === 'webgpu' ? 'webgpu' : 'wasm';
 const backend = createWebBackend({
-  device: 'wasm',
+  device,
   threads,
   ...(wasmPaths === undefined ? {} : { wasmPaths }),
 });
@@ -219,6 +228,50 @@ function worker(): Promise<{ sequences: number[][]; hasDocument: boolean }> {
   });
 }
 
+async function deviceInUse(): Promise<{
+  device: 'wasm' | 'webgpu';
+  adapter?: string;
+  webgpuBackendStarted?: boolean;
+}> {
+  const resolved = await backend.device();
+  if (resolved !== 'webgpu') return { device: resolved };
+  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<{ info?: Record<string, string> } | null> } })
+    .gpu;
+  const info = (await gpu?.requestAdapter())?.info ?? {};
+  // onnxruntime-web resolves env.webgpu.device once its WebGPU backend has made a GPUDevice (after
+  // the first WebGPU session); it stays pending when sessions fell back to wasm.
+  const webgpuBackendStarted = await Promise.race([
+    Promise.resolve(ort.env.webgpu.device).then((d) => d !== undefined),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000)),
+  ]);
+  return {
+    device: resolved,
+    adapter: [info.vendor, info.architecture, info.description].filter(Boolean).join(' '),
+    webgpuBackendStarted,
+  };
+}
+
+async function cacheCheck(
+  cacheName: string,
+): Promise<{ cachedUrls: string[]; sameTokens: boolean; tokens: number[][] }> {
+  await caches.delete(cacheName);
+  const url = new URL('/models/igpt-mnist-16/', location.href);
+  const runs: number[][][] = [];
+  // The first load downloads and stores every file; the second must be served from the cache.
+  for (let i = 0; i < 2; i++) {
+    const m = await ImageGPTForCausalImageModeling.fromPretrained(url, { backend, cache: cacheName });
+    try {
+      runs.push((await m.generate({ doSample: false, maxLength: 1 + 32 })).sequences);
+    } finally {
+      await m.dispose();
+    }
+  }
+  const cache = await caches.open(cacheName);
+  const cachedUrls = (await cache.keys()).map((r) => new URL(r.url).pathname).sort();
+  await caches.delete(cacheName);
+  return { cachedUrls, sameTokens: JSON.stringify(runs[0]) === JSON.stringify(runs[1]), tokens: runs[0]! };
+}
+
 window.igpt = {
   crossOriginIsolated: globalThis.crossOriginIsolated,
   threads,
@@ -226,6 +279,8 @@ window.igpt = {
   generate: generateDigits,
   imageChecks,
   worker,
+  device: deviceInUse,
+  cacheCheck,
 };
 status.textContent = 'ready';
 document.title = 'ready';
