@@ -203,6 +203,42 @@ const nodeTiming = {
 // ---------------------------------------------------------------------------------------------
 // 5. Chromium.
 
+/** Opens the test page with `query` and waits until it is ready; returns the page and its console. */
+async function openTestPage(ctx, query, what) {
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  const logs = [];
+  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  page.setDefaultTimeout(300_000);
+  await page.goto(`${origin}/index.html?${query}`);
+  await page
+    .waitForFunction(() => document.title === 'ready' || document.title === 'error', undefined, {
+      timeout: 60_000,
+    })
+    .catch(() => {});
+  if ((await page.title()) !== 'ready') fail(`${what} did not start:\n${logs.join('\n')}`);
+  return { page, logs };
+}
+
+/** A check that two token lists are equal, naming the first difference when not. */
+function checkTokens(name, got, want) {
+  check(name, JSON.stringify(got) === JSON.stringify(want), firstDiff(got, want));
+}
+
+/** One check per conformance report, naming the first failed outputs. */
+function checkConformance(reports, label) {
+  for (const r of reports) {
+    const failed = r.outputs
+      .filter((o) => !o.pass)
+      .map((o) => `${o.name}: ${o.note ?? `maxAbsErr ${o.maxAbsErr}, mismatches ${o.mismatches}`}`);
+    check(
+      `${label} ${r.case} (${r.weights ?? 'processor'}) ${r.outputs.length - failed.length}/${r.outputs.length}`,
+      r.pass,
+      failed.slice(0, 3).join('; '),
+    );
+  }
+}
+
 phase('starting Chromium');
 const CHROMIUM_ARGS = [
   '--headless',
@@ -227,18 +263,7 @@ const report = {
 mkdirSync(paths.artifacts, { recursive: true });
 
 try {
-  const page = context.pages()[0] ?? (await context.newPage());
-  const logs = [];
-  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
-  page.setDefaultTimeout(300_000);
-  await page.goto(`${origin}/index.html?threads=1`);
-  await page
-    .waitForFunction(() => document.title === 'ready' || document.title === 'error', undefined, {
-      timeout: 60_000,
-    })
-    .catch(() => {});
-  if ((await page.title()) !== 'ready') fail(`the test page did not start:\n${logs.join('\n')}`);
+  const { page, logs } = await openTestPage(context, 'threads=1', 'the test page');
   report.crossOriginIsolated = await page.evaluate(() => window.igpt.crossOriginIsolated);
 
   phase('conformance in Chromium');
@@ -248,16 +273,7 @@ try {
     [GOLDEN_CASES],
   );
   report.conformance = reports;
-  for (const r of reports) {
-    const failed = r.outputs
-      .filter((o) => !o.pass)
-      .map((o) => `${o.name}: ${o.note ?? `maxAbsErr ${o.maxAbsErr}, mismatches ${o.mismatches}`}`);
-    check(
-      `conformance ${r.case} (${r.weights ?? 'processor'}) ${r.outputs.length - failed.length}/${r.outputs.length}`,
-      r.pass,
-      failed.slice(0, 3).join('; '),
-    );
-  }
+  checkConformance(reports, 'conformance');
   const expectedRuns = GOLDEN_CASES.length * 2 - 1;
   check(
     `conformance covered ${reports.length} case runs`,
@@ -270,21 +286,13 @@ try {
   const greedy = await page.evaluate(() =>
     window.igpt.generate({ seed: 0, doSample: false, numReturnSequences: 1 }),
   );
-  check(
-    'greedy tokens equal Node (igpt-mnist-16, 256 tokens)',
-    JSON.stringify(greedy.sequences) === JSON.stringify(nodeGreedy.sequences),
-    firstDiff(greedy.sequences, nodeGreedy.sequences),
-  );
+  checkTokens('greedy tokens equal Node (igpt-mnist-16, 256 tokens)', greedy.sequences, nodeGreedy.sequences);
   check('onRow streamed all 16 rows', greedy.rowsSeen === 16, `saw ${greedy.rowsSeen}`);
   const sampled = await page.evaluate(
     (seed) => window.igpt.generate({ seed, doSample: true, numReturnSequences: 2 }),
     SEED,
   );
-  check(
-    `sampled tokens (seed ${SEED}, 2 rows) equal Node`,
-    JSON.stringify(sampled.sequences) === JSON.stringify(nodeSampled.sequences),
-    firstDiff(sampled.sequences, nodeSampled.sequences),
-  );
+  checkTokens(`sampled tokens (seed ${SEED}, 2 rows) equal Node`, sampled.sequences, nodeSampled.sequences);
   const timed = await page.evaluate(() =>
     window.igpt.generate({ seed: 0, doSample: false, numReturnSequences: 1, repeats: 3 }),
   );
@@ -302,11 +310,7 @@ try {
   const twoThreads = await threaded.evaluate(() =>
     window.igpt.generate({ seed: 0, doSample: false, numReturnSequences: 1, repeats: 3 }),
   );
-  check(
-    'greedy tokens with 2 wasm threads equal Node',
-    JSON.stringify(twoThreads.sequences) === JSON.stringify(nodeGreedy.sequences),
-    firstDiff(twoThreads.sequences, nodeGreedy.sequences),
-  );
+  checkTokens('greedy tokens with 2 wasm threads equal Node', twoThreads.sequences, nodeGreedy.sequences);
   report.timings.chromiumWasmThreads2MsPerToken = twoThreads.msPerToken;
   await threaded.close();
 
@@ -452,18 +456,7 @@ const gpuContext = await chromium.launchPersistentContext(gpuProfile, {
   args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'],
 });
 try {
-  const page = gpuContext.pages()[0] ?? (await gpuContext.newPage());
-  const logs = [];
-  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
-  page.setDefaultTimeout(300_000);
-  await page.goto(`${origin}/index.html?threads=1&device=webgpu`);
-  await page
-    .waitForFunction(() => document.title === 'ready' || document.title === 'error', undefined, {
-      timeout: 60_000,
-    })
-    .catch(() => {});
-  if ((await page.title()) !== 'ready') fail(`the WebGPU test page did not start:\n${logs.join('\n')}`);
+  const { page, logs } = await openTestPage(gpuContext, 'threads=1&device=webgpu', 'the WebGPU test page');
   const device = await page.evaluate(() =>
     window.igpt.device().catch((e) => ({ device: 'none', error: String(e.message ?? e) })),
   );
@@ -477,23 +470,14 @@ try {
       [GOLDEN_CASES.filter((c) => c !== 'image-processor')],
     );
     report.webgpu.conformance = reports;
-    for (const r of reports) {
-      const failed = r.outputs
-        .filter((o) => !o.pass)
-        .map((o) => `${o.name}: ${o.note ?? `maxAbsErr ${o.maxAbsErr}, mismatches ${o.mismatches}`}`);
-      check(
-        `WebGPU (${device.adapter}) conformance ${r.case} ${r.outputs.length - failed.length}/${r.outputs.length}`,
-        r.pass,
-        failed.slice(0, 3).join('; '),
-      );
-    }
+    checkConformance(reports, `WebGPU (${device.adapter}) conformance`);
     const greedy = await page.evaluate(() =>
       window.igpt.generate({ seed: 0, doSample: false, numReturnSequences: 1 }),
     );
-    check(
+    checkTokens(
       'WebGPU greedy tokens equal Node (igpt-mnist-16, 256 tokens)',
-      JSON.stringify(greedy.sequences) === JSON.stringify(nodeGreedy.sequences),
-      firstDiff(greedy.sequences, nodeGreedy.sequences),
+      greedy.sequences,
+      nodeGreedy.sequences,
     );
     report.timings.chromiumWebGpuSwiftShaderMsPerToken = greedy.msPerToken;
     const after = await page.evaluate(() => window.igpt.device());
