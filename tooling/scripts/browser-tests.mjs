@@ -367,12 +367,25 @@ try {
     if (state !== 'ready')
       fail(`the docs demo did not become ready (state ${state}):\n${demoLogs.join('\n')}`);
     await demo.fill('[data-demo-seed]', String(SEED));
+    // Count the frames the page paints while it generates: a page that streams rows paints at least
+    // once per row; one whose main thread is held by the model paints once, at the end.
+    await demo.evaluate(() => {
+      window.__frames = 0;
+      const tick = () => {
+        window.__frames++;
+        if (document.querySelector('[data-demo-state]')?.getAttribute('data-demo-state') !== 'done')
+          requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
     await demo.click('[data-demo-generate]');
     await demo.waitForFunction(
       () => document.querySelector('[data-demo-state]')?.getAttribute('data-demo-state') === 'done',
       undefined,
       { timeout: 300_000 },
     );
+    const frames = await demo.evaluate(() => window.__frames);
+    check('docs demo paints while it generates (streams row by row)', frames >= 16, `${frames} frames`);
     const demoTokens = JSON.parse(
       (await demo.getAttribute('[data-demo-tokens]', 'data-demo-tokens')) ?? '[]',
     );

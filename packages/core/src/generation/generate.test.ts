@@ -271,6 +271,37 @@ describe('generate: callbacks', () => {
     });
   });
 
+  it('waits for a promise onRow returns before the next step, and stops on its rejection', async () => {
+    const { model, log } = fakeModel(TINY);
+    const stepsWhenRowDone: number[] = [];
+    let release: (() => void) | undefined;
+    const running = generate(model, {
+      onRow: () =>
+        new Promise<void>((resolve) => {
+          release = () => {
+            stepsWhenRowDone.push(log.calls.length);
+            resolve();
+          };
+        }),
+    });
+    // Each row holds the loop: no decoder step runs until the page (here, the test) lets it go.
+    for (let row = 0; row < 8; row++) {
+      await new Promise((r) => setTimeout(r, 5));
+      const calls = log.calls.length;
+      await new Promise((r) => setTimeout(r, 5));
+      expect(log.calls.length).toBe(calls);
+      release?.();
+    }
+    await running;
+    expect(stepsWhenRowDone).toEqual([8, 16, 24, 32, 40, 48, 56, 64]);
+
+    const failing = fakeModel(TINY);
+    const boom = new Error('row failed');
+    await expect(generate(failing.model, { onRow: () => Promise.reject(boom) })).rejects.toBe(boom);
+    expect(failing.log.calls).toHaveLength(8);
+    expect(failing.log.disposed).toBe(1);
+  });
+
   it('onRow skips rows completed by the prompt alone', async () => {
     const rows: number[] = [];
     const prompt = [[SOS, ...new Array<number>(20).fill(3)]];

@@ -187,11 +187,19 @@ async function decode(
         : argmaxRows(logits, batch);
     for (let b = 0; b < batch; b++) (sequences[b] as number[]).push(tokens[b] as number);
     const position = promptLength + step;
-    onToken?.({ step, position, tokens, sequences });
+    // A callback that returns a promise holds generation until it settles (a browser page can let
+    // itself paint); a plain one costs no extra turn of the event loop.
+    const tokenDone = onToken?.({ step, position, tokens, sequences });
+    if (isThenable(tokenDone)) await tokenDone;
     const side = config.imageSide;
     if (onRow !== undefined && side !== undefined && position % side === 0) {
-      onRow({ row: position / side - 1, pixels: sequences.map((s) => s.slice(1)) });
+      const rowDone = onRow({ row: position / side - 1, pixels: sequences.map((s) => s.slice(1)) });
+      if (isThenable(rowDone)) await rowDone;
     }
     feed = tokens.map((token) => [token]);
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }

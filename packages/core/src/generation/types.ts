@@ -64,10 +64,13 @@ export interface GenerateOptions {
   prompt?: readonly (readonly number[])[];
   /** Number of prompt rows when `prompt` is unset (default 1); must equal `prompt.length` otherwise. */
   batchSize?: number;
-  /** Called after every step. */
-  onToken?: (event: TokenEvent) => void;
-  /** Called whenever a generated token completes an image row. */
-  onRow?: (event: RowEvent) => void;
+  /**
+   * Called after every step. When it returns a promise, generation waits for it: in a browser,
+   * `() => new Promise(requestAnimationFrame)` lets the page paint what the callback drew.
+   */
+  onToken?: (event: TokenEvent) => unknown;
+  /** Called whenever a generated token completes an image row; a returned promise is awaited too. */
+  onRow?: (event: RowEvent) => unknown;
   /** Checked before and after every decoder step; aborting rejects with an `AbortError`. */
   signal?: AbortSignalLike;
   /** Return the raw per-step logits. Default false. */
