@@ -117,30 +117,43 @@ export async function decodeImage(
  * ```
  */
 export function toImageData(raw: RawImage, options: { scale?: number } = {}): ImageData {
-  assertRawImage(raw, 'toImageData');
-  const scale = options.scale ?? 1;
-  if (!Number.isInteger(scale) || scale < 1)
-    throw new ImageError(`toImageData: scale must be a positive integer, got ${scale}`);
-  const { width, height, channels, data } = raw;
-  const out = new Uint8ClampedArray(width * scale * height * scale * 4);
-  const outWidth = width * scale;
-  for (let y = 0; y < height * scale; y++) {
-    const sy = Math.floor(y / scale);
-    for (let x = 0; x < outWidth; x++) {
-      const i = (sy * width + Math.floor(x / scale)) * channels;
-      const o = (y * outWidth + x) * 4;
-      if (channels === 1) {
-        out[o] = out[o + 1] = out[o + 2] = data[i]!;
-        out[o + 3] = 255;
-      } else {
-        out[o] = data[i]!;
-        out[o + 1] = data[i + 1]!;
-        out[o + 2] = data[i + 2]!;
-        out[o + 3] = channels === 4 ? data[i + 3]! : 255;
-      }
+  const { width, height, channels, data } = upscaleNearest(raw, options.scale ?? 1, 'toImageData');
+  const out = new Uint8ClampedArray(width * height * 4);
+  for (let p = 0, i = 0; p < width * height; p++, i += channels) {
+    const o = p * 4;
+    if (channels === 1) {
+      out[o] = out[o + 1] = out[o + 2] = data[i]!;
+      out[o + 3] = 255;
+    } else {
+      out[o] = data[i]!;
+      out[o + 1] = data[i + 1]!;
+      out[o + 2] = data[i + 2]!;
+      out[o + 3] = channels === 4 ? data[i + 3]! : 255;
     }
   }
-  return new ImageData(out, outWidth, height * scale);
+  return new ImageData(out, width, height);
+}
+
+/**
+ * `raw` enlarged by an integer `scale` with nearest neighbour (each pixel becomes a scale × scale
+ * block), same channels; `raw` itself when the scale is 1. `caller` names the function in errors.
+ */
+export function upscaleNearest(raw: RawImage, scale: number, caller: string): RawImage {
+  assertRawImage(raw, caller);
+  if (!Number.isInteger(scale) || scale < 1)
+    throw new ImageError(`${caller}: scale must be a positive integer, got ${scale}`);
+  if (scale === 1) return raw;
+  const { width, height, channels, data } = raw;
+  const outWidth = width * scale;
+  const out = new Uint8Array(outWidth * height * scale * channels);
+  for (let y = 0; y < height * scale; y++) {
+    const row = Math.floor(y / scale) * width;
+    for (let x = 0; x < outWidth; x++) {
+      const i = (row + Math.floor(x / scale)) * channels;
+      out.set(data.subarray(i, i + channels), (y * outWidth + x) * channels);
+    }
+  }
+  return { width: outWidth, height: height * scale, channels, data: out };
 }
 
 async function decodeBlob(blob: Blob, source: string): Promise<ImageBitmap> {

@@ -13,6 +13,7 @@ export {
   type WebImageOptions,
 } from './image-io.js';
 export { decodePng } from './png-decode.js';
+export { encodePng } from './png-encode.js';
 export {
   ImageGPTForCausalImageModeling,
   ImageGPTForImageClassification,
@@ -23,6 +24,7 @@ export {
   createWebBackend,
   WASM_MAX_MODEL_BYTES,
   type WasmPaths,
+  WEBGPU_MAX_MODEL_BYTES,
   WebBackend,
   type WebBackendOptions,
   type WebDevice,

@@ -1,3 +1,4 @@
+import { ImageGPTConfig, type ModelHead } from '@imagegpt/config';
 import type { BackendSessionOptions, ImageGPTBackend, ModelDType, PrefillKind } from '@imagegpt/core';
 import {
   ImageGPTForCausalImageModeling as CausalBase,
@@ -6,7 +7,7 @@ import {
   ImageGPTModel as ModelBase,
 } from '@imagegpt/heads';
 import { FetchFileSource } from './fetch-file-source.js';
-import { createWebBackend, type WasmPaths, type WebDevice } from './web-backend.js';
+import { createWebBackend, type WasmPaths, WebBackend, type WebDevice } from './web-backend.js';
 
 /** Options for `fromPretrained` in the browser. */
 export interface WebPretrainedOptions {
@@ -36,6 +37,34 @@ export interface WebPretrainedOptions {
   headers?: Record<string, string>;
   /** The `fetch` to download with. */
   fetch?: typeof fetch;
+}
+
+/**
+ * Bytes per weight a session holds at least, by dtype: q8 and q4 add a float32 scale per block of
+ * 32 (embeddings stay float32, so real sizes are a little larger: this is a lower bound).
+ */
+const MIN_BYTES_PER_WEIGHT: Record<ModelDType, number> = { fp32: 4, fp16: 2, q8: 1.125, q4: 0.625 };
+
+/**
+ * Refuses, before any weight is downloaded, a model whose weights alone would exceed what one
+ * session can hold on the backend's device (a 5.4 GB iGPT-large should not be fetched to fail).
+ */
+async function checkSizeBeforeDownload(
+  files: FetchFileSource,
+  load: LoadOptions,
+  head: ModelHead,
+): Promise<void> {
+  if (!(load.backend instanceof WebBackend)) return;
+  const config = ImageGPTConfig.parse(
+    new TextDecoder().decode(await files.read('config.json')),
+    files.url('config.json'),
+  );
+  const dtype = load.dtype ?? 'fp32';
+  const bytes = config.parameterCount(head) * MIN_BYTES_PER_WEIGHT[dtype];
+  await load.backend.checkModelSize(
+    bytes,
+    `${files.location} (${config.parameterCount(head).toLocaleString('en-US')} weights in ${dtype})`,
+  );
 }
 
 function wire(
@@ -77,6 +106,7 @@ export class ImageGPTModel extends ModelBase {
   /** Loads a Hugging Face model folder served at `url` (config.json, weights, optional preprocessor_config.json). */
   static async fromPretrained(url: string | URL, options: WebPretrainedOptions = {}): Promise<ImageGPTModel> {
     const { files, load } = wire(url, options);
+    await checkSizeBeforeDownload(files, load, 'base');
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
@@ -98,6 +128,7 @@ export class ImageGPTForCausalImageModeling extends CausalBase {
     options: WebPretrainedOptions = {},
   ): Promise<ImageGPTForCausalImageModeling> {
     const { files, load } = wire(url, options);
+    await checkSizeBeforeDownload(files, load, 'causal');
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
@@ -119,6 +150,7 @@ export class ImageGPTForImageClassification extends ClassifierBase {
     options: WebPretrainedOptions = {},
   ): Promise<ImageGPTForImageClassification> {
     const { files, load } = wire(url, options);
+    await checkSizeBeforeDownload(files, load, 'classifier');
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { ImageGPTConfig } from '@imagegpt/config';
 import { ImageGPTRunner, readSafetensors } from '@imagegpt/core';
 import { describe, expect, it } from 'vitest';
+import { ImageGPTForCausalImageModeling, ImageGPTForImageClassification } from './pretrained.js';
 import { goldenCase } from './test-utils/golden.js';
 import { createWebBackend, WASM_MAX_MODEL_BYTES } from './web-backend.js';
 import { WebError } from './web-error.js';
@@ -60,6 +61,41 @@ describe('WebBackend (onnxruntime-web wasm)', () => {
     // The default bound keeps fp32 iGPT-medium (455M parameters) and refuses fp32 iGPT-large (1.36B).
     expect(455e6 * 4).toBeLessThan(WASM_MAX_MODEL_BYTES);
     expect(1.36e9 * 4).toBeGreaterThan(WASM_MAX_MODEL_BYTES);
+  });
+
+  it('refuses iGPT-large from its config.json alone, before a weight is downloaded', async () => {
+    const requested: string[] = [];
+    const serve = (files: Record<string, string>) =>
+      (async (input: RequestInfo | URL) => {
+        const url = new URL(String(input));
+        requested.push(url.pathname);
+        const body = files[url.pathname.split('/').pop() ?? ''];
+        return body === undefined ? new Response('missing', { status: 404 }) : new Response(body);
+      }) as typeof fetch;
+    const large = ImageGPTConfig.preset('large').toJSONString();
+    const base = 'https://example.test/openai/imagegpt-large/';
+    const error = await ImageGPTForCausalImageModeling.fromPretrained(base, {
+      fetch: serve({ 'config.json': large }),
+      cache: false,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WebError);
+    expect((error as Error).message).toMatch(
+      /^WebBackend: https:\/\/example\.test\/openai\/imagegpt-large\/ \(1,3\d\d,\d{3},\d{3} weights in fp32\) is 5\.\d\d GiB, over the 2\.00 GiB the wasm device can load/,
+    );
+    expect(requested).toEqual(['/openai/imagegpt-large/config.json']);
+
+    // The tiny golden classifier fits; the check reads config.json, then loading goes on.
+    requested.length = 0;
+    const dir = goldenCase('tiny-classify');
+    const tiny = await ImageGPTForImageClassification.fromPretrained(base, {
+      fetch: serve({
+        'config.json': await readFile(`${dir}/config.json`, 'utf8'),
+      }),
+      cache: false,
+    }).catch((e: unknown) => e);
+    // No weights are served here, so loading stops at the missing weight file: past the size check.
+    expect((tiny as Error).message).toMatch(/model\.safetensors|pytorch_model\.bin/);
+    expect(requested[0]).toBe('/openai/imagegpt-large/config.json');
   });
 
   it('explains a missing WebGPU, and falls back to wasm on auto', async () => {

@@ -44,6 +44,13 @@ export interface WebBackendOptions {
  */
 export const WASM_MAX_MODEL_BYTES = 2 * 1024 ** 3;
 
+/**
+ * The largest model the WebGPU device loads: 4 GiB. onnxruntime-web runs every execution provider
+ * inside its WebAssembly module, whose 32-bit memory stages the weights before they reach the GPU,
+ * so its documentation ("Working with Large Models") puts models over 4 GB out of reach.
+ */
+export const WEBGPU_MAX_MODEL_BYTES = 4 * 1024 ** 3;
+
 /** The WebGPU entry point, typed narrowly so the DOM lib's lack of WebGPU types does not matter. */
 interface GpuLike {
   requestAdapter(): Promise<unknown>;
@@ -96,18 +103,39 @@ export class WebBackend implements ImageGPTBackend {
     return this.#device;
   }
 
+  /**
+   * The largest model (graph + weights, bytes) one session may hold on the resolved device:
+   * `maxWasmModelBytes` on wasm, {@link WEBGPU_MAX_MODEL_BYTES} on WebGPU.
+   */
+  async maxModelBytes(): Promise<number> {
+    return (await this.device()) === 'webgpu'
+      ? WEBGPU_MAX_MODEL_BYTES
+      : (this.#options.maxWasmModelBytes ?? WASM_MAX_MODEL_BYTES);
+  }
+
+  /**
+   * Throws the {@link WebError} a model of `bytes` would meet on this device; `what` names it.
+   * `fromPretrained` calls it with an estimate from config.json, before any weight is downloaded.
+   */
+  async checkModelSize(bytes: number, what = 'the model'): Promise<void> {
+    const device = await this.device();
+    const limit = await this.maxModelBytes();
+    if (bytes <= limit) return;
+    throw new WebError(
+      device === 'wasm'
+        ? `WebBackend: ${what} is ${gib(bytes)} GiB, over the ${gib(limit)} GiB the wasm device can load ` +
+            '(WebAssembly memory is 32-bit, 4 GiB at most, and loading holds the weights twice); ' +
+            "use createWebBackend({ device: 'webgpu' }) in a browser with WebGPU, or a smaller or quantized model"
+        : `WebBackend: ${what} is ${gib(bytes)} GiB, over the ${gib(limit)} GiB onnxruntime-web can load even ` +
+            'with WebGPU (its WebAssembly memory stages the weights); use a smaller or quantized model, or Node',
+    );
+  }
+
   async createSession(artifact: ModelArtifact, options: BackendSessionOptions = {}): Promise<BackendSession> {
     const device = await this.device();
     const bytes =
       artifact.model.byteLength + (artifact.externalData ?? []).reduce((n, f) => n + f.data.byteLength, 0);
-    const limit = this.#options.maxWasmModelBytes ?? WASM_MAX_MODEL_BYTES;
-    if (device === 'wasm' && bytes > limit) {
-      throw new WebError(
-        `WebBackend: the model is ${gib(bytes)} GiB, over the ${gib(limit)} GiB the wasm device can load ` +
-          '(WebAssembly memory is 32-bit, 4 GiB at most, and loading holds the weights twice); ' +
-          "use createWebBackend({ device: 'webgpu' }) in a browser with WebGPU, or a smaller or quantized model",
-      );
-    }
+    await this.checkModelSize(bytes);
     this.#configureWasm();
     const session = await ort.InferenceSession.create(artifact.model, {
       executionProviders: device === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'],
