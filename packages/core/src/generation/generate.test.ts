@@ -302,6 +302,23 @@ describe('generate: callbacks', () => {
     expect(failing.log.disposed).toBe(1);
   });
 
+  it('firstStream: a job split into calls of any batch size draws the same rows as one call', async () => {
+    const sample = (batchSize: number, firstStream?: number, seed = 7) =>
+      generate(fakeModel(TINY).model, {
+        doSample: true,
+        seed,
+        batchSize,
+        ...(firstStream === undefined ? {} : { firstStream }),
+      }).then((r) => r.sequences);
+    const whole = await sample(4);
+    expect([...(await sample(2, 0)), ...(await sample(2, 2))]).toEqual(whole);
+    expect([...(await sample(1, 0)), ...(await sample(3, 1))]).toEqual(whole);
+    // Seed 8's rows are not seed 7's rows shifted by one (as a seed + row scheme would make them).
+    const next = await sample(4, 0, 8);
+    expect(next.slice(0, 3)).not.toEqual(whole.slice(1));
+    await expect(sample(1, -1)).rejects.toThrow(/firstStream.*>= 0, got -1/);
+  });
+
   it('onRow skips rows completed by the prompt alone', async () => {
     const rows: number[] = [];
     const prompt = [[SOS, ...new Array<number>(20).fill(3)]];

@@ -98,7 +98,9 @@ function plan(config: GenerationConfigLike, options: GenerateOptions): Plan {
   if (options.doSample === true) {
     validateWarperOptions(options);
     const seed = options.seed ?? randomSeed();
-    rngs = sequences.map((_, b) => createRng(seed, b));
+    const first = options.firstStream ?? 0;
+    checkInteger('firstStream', first, 0);
+    rngs = sequences.map((_, b) => createRng(seed, first + b));
   }
   return { sequences, maxLength, rngs };
 }

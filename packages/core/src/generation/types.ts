@@ -58,6 +58,12 @@ export interface GenerateOptions {
   topP?: number | null;
   /** Sampling only: seed of the portable PRNG; unset draws one from Web Crypto. */
   seed?: number | bigint;
+  /**
+   * Sampling only: row `b` of this call draws from stream `firstStream + b` of the seed (default 0).
+   * A job split into calls of any batch size gives the same rows as one call when each call starts
+   * at the number of rows before it. Nearby seeds give unrelated streams.
+   */
+  firstStream?: number;
   /** Copies per prompt row (HF `repeat_interleave`); needs `doSample` when > 1. Default 1. */
   numReturnSequences?: number;
   /** Prompt rows, each `[SOS, ...pixels]`, all of the same length. Default `[[SOS]]` × `batchSize`. */
