@@ -98,6 +98,10 @@ describe('ImageGPTConfig', () => {
       max_position_embeddings: 256,
     });
     expect([c.nEmbd, c.nHead, c.nLayer, c.nPositions, c.imageSide]).toEqual([64, 4, 3, 256, 16]);
+    // HF's attribute_map also reads back under the alias names.
+    expect([c.hiddenSize, c.numAttentionHeads, c.numHiddenLayers, c.maxPositionEmbeddings]).toEqual([
+      64, 4, 3, 256,
+    ]);
     expect(c.toJSON()).toMatchObject({ n_embd: 64, n_head: 4, n_layer: 3, n_positions: 256 });
     expect(Object.keys(c.toJSON())).not.toContain('hidden_size');
     expect(ImageGPTConfig.fromJSON({ n_embd: 64, hidden_size: 64, n_head: 4 }).nEmbd).toBe(64);

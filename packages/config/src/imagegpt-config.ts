@@ -71,6 +71,26 @@ export class ImageGPTConfig {
   readonly #labelsGiven: boolean;
   readonly #extras: Record<string, unknown>;
 
+  /** HF's alias of {@link nEmbd} (`hidden_size`). */
+  get hiddenSize(): number {
+    return this.nEmbd;
+  }
+
+  /** HF's alias of {@link nPositions} (`max_position_embeddings`). */
+  get maxPositionEmbeddings(): number {
+    return this.nPositions;
+  }
+
+  /** HF's alias of {@link nHead} (`num_attention_heads`). */
+  get numAttentionHeads(): number {
+    return this.nHead;
+  }
+
+  /** HF's alias of {@link nLayer} (`num_hidden_layers`). */
+  get numHiddenLayers(): number {
+    return this.nLayer;
+  }
+
   private constructor(json: unknown, file: string | undefined) {
     const { fields: f, id2label, label2id, labelsGiven, extras } = readConfig(json, file);
     this.vocabSize = f.vocab_size;

@@ -27,6 +27,13 @@ describe('bad config.json input gives a ConfigError naming file, field, value an
     ['zero n_inner', { n_inner: 0 }, 'n_inner', 0, 'or null for 4 × n_embd'],
     ['indivisible heads', { n_embd: 100, n_head: 8 }, 'n_embd', 100, 'a multiple of n_head (8)'],
     [
+      'n_head that does not divide the default n_embd',
+      { num_attention_heads: 3 },
+      'n_embd (not given; the default)',
+      512,
+      'a multiple of n_head (3)',
+    ],
+    [
       'indivisible via alias',
       { hidden_size: 100, n_head: 8 },
       'hidden_size',

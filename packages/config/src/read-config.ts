@@ -73,11 +73,17 @@ export function readConfig(json: unknown, file?: string): ReadConfig {
     const issue = result.error.issues[0];
     const [head = '', ...rest] = issue?.path.map(String) ?? [];
     // A bad record key is the key itself, not what it maps to.
-    const value =
+    const given =
       issue?.code === 'invalid_key'
         ? issue.path.at(-1)
         : issue?.path.reduce<unknown>((v, k) => (isRecord(v) ? v[k as string] : undefined), known);
-    return fail([spelledAs.get(head) ?? head, ...rest].join('.'), value, issue?.message ?? 'a valid config');
+    const field = [spelledAs.get(head) ?? head, ...rest].join('.');
+    const expected = issue?.message ?? 'a valid config';
+    // A cross-field check can fault a key the file left out; name its default rather than "missing".
+    const defaulted = given === undefined && !(head in known) ? defaultOf(head) : undefined;
+    return defaulted === undefined
+      ? fail(field, given, expected)
+      : fail(`${field} (not given; the default)`, defaulted, expected);
   }
   const fields = result.data;
   // zod's copies of the label maps would lose a label named "__proto__"; the originals are now validated.
@@ -88,6 +94,12 @@ export function readConfig(json: unknown, file?: string): ReadConfig {
     ...readLabels({ ...fields, id2label, label2id }, fail),
     extras: Object.fromEntries(extras),
   };
+}
+
+/** HF's default for a top-level config key, as the schema fills it in; undefined when it has none. */
+function defaultOf(key: string): unknown {
+  const parsed = configFieldsSchema.shape[key as keyof typeof configFieldsSchema.shape]?.safeParse(undefined);
+  return parsed?.success === true ? parsed.data : undefined;
 }
 
 /**

@@ -133,6 +133,17 @@ describe('ImageGPTImageProcessor config handling', () => {
     expect(bad({ clusters: [[0, 0, 0]], do_resize: 'yes' })).toMatchObject({ field: 'do_resize' });
     expect(bad({ size: 8 })).toMatchObject({ field: 'clusters' });
     expect(bad({ clusters: [[0, 0, 0]], resample: 3 }).message).toContain('"resample" is 3');
+    // One sentence per fault: the message, then the field and its value, then what was expected.
+    expect(
+      bad({
+        clusters: [
+          [0, 0, 0],
+          [0, 0],
+        ],
+      }).message,
+    ).toBe(
+      'image processor config in p.json: cluster 1 is not a list of 3 numbers: "clusters[1]" is [0,0]; expected [r, g, b] with finite numbers',
+    );
     expect(() => ImageGPTImageProcessor.parse('{', 'p.json')).toThrow(/p\.json.*not valid JSON/);
   });
 

@@ -40,8 +40,9 @@ export class ProcessorConfigError extends Error {
 
 function describe(message: string, { file, field, value, expected }: ProcessorConfigErrorDetails): string {
   const where = file === undefined ? 'image processor config' : `image processor config in ${file}`;
-  const what = field === undefined ? '' : ` "${field}" is ${show(value)};`;
-  const want = expected === undefined ? '' : ` expected ${expected}`;
+  // "<where>: <message>: "<field>" is <value>; expected <words>", each part only when known.
+  const what = field === undefined ? '' : `: "${field}" is ${show(value)}`;
+  const want = expected === undefined ? '' : `${field === undefined ? ':' : ';'} expected ${expected}`;
   return `${where}: ${message}${what}${want}`;
 }
 
