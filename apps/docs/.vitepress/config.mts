@@ -2,23 +2,19 @@ import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitepress';
 
-// The API sidebar lists whatever typedoc generated (scripts/build.mjs runs it before this build).
+// The API sidebar lists whatever typedoc generated (scripts/build.mjs runs it before this build):
+// one folder per package, api/<package name without @imagegpt/>/index.md.
 const apiDir = fileURLToPath(new URL('../api/', import.meta.url));
 const apiItems = existsSync(apiDir)
   ? readdirSync(apiDir, { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .map((d) => ({
-        text: d.name === 'models' ? '@imagegpt/model-mnist-16' : `@imagegpt/${d.name}`,
-        link: `/api/${d.name}/`,
-      }))
+      .filter((d) => d.isDirectory() && existsSync(`${apiDir}${d.name}/index.md`))
+      .map((d) => ({ text: `@imagegpt/${d.name}`, link: `/api/${d.name}/` }))
   : [];
 
 export default defineConfig({
   title: 'ImageGPT.ts',
   description: "OpenAI's ImageGPT in TypeScript, for Node.js and the browser",
   base: process.env.DOCS_BASE ?? '/',
-  // Generated pages link into each other in ways VitePress cannot always check.
-  ignoreDeadLinks: [/^\/api\//, /^\.\/.*/],
   cleanUrls: false,
   themeConfig: {
     nav: [

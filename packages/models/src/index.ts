@@ -2,8 +2,13 @@
  * The embedded default model of ImageGPT.ts: a small ImageGPT trained on MNIST digits
  * (16x16 pixels, 16 grey levels), in the Hugging Face layout, safetensors only.
  *
- * The folders are plain files shipped in this package, addressed by URL so the same import works
- * in Node (a `file:` URL) and in a bundler (an asset URL). The model card is `assets/MODEL_CARD.md`.
+ * The folders are plain files shipped in this package (`assets/`). The URLs below are for Node:
+ * they are `file:` URLs that `fromPretrained` from `@imagegpt/node` reads from disk. A bundler does
+ * not turn them into served files (Vite leaves `new URL(folder, import.meta.url)` unchanged when it
+ * points at a folder), so in a browser, serve the folder instead: copy
+ * `node_modules/@imagegpt/model-mnist-16/assets/igpt-mnist-16/` into the app's static files (with
+ * Vite, `public/models/igpt-mnist-16/`) and pass its URL (`/models/igpt-mnist-16/`) to
+ * `fromPretrained` from `@imagegpt/web`. The model card is `assets/MODEL_CARD.md`.
  *
  * @example
  * ```ts
@@ -11,6 +16,8 @@
  * import { ImageGPTForCausalImageModeling } from '@imagegpt/node';
  * const model = await ImageGPTForCausalImageModeling.fromPretrained(mnistCausalUrl);
  * ```
+ *
+ * @packageDocumentation
  */
 
 /** Folder of `igpt-mnist-16`: the causal image-modeling checkpoint (generate, complete, features). */
