@@ -8,6 +8,19 @@ import { ACTIVATION_FUNCTIONS } from './activation.js';
 export const MAX_POSITIONS = 1 << 20;
 
 /**
+ * The most transformer blocks accepted. The largest published iGPT has 48 and the largest GPTs about
+ * a hundred; every block adds a dozen expected weights and graph nodes, so a config asking for a
+ * million is refused here rather than spent building lists.
+ */
+export const MAX_LAYERS = 1024;
+
+/** The widest residual stream accepted (n_embd; n_inner may be up to 16 times it): 2^16. */
+export const MAX_WIDTH = 1 << 16;
+
+/** The largest vocabulary accepted: every 24-bit colour as a cluster, plus SOS. */
+export const MAX_VOCAB = (1 << 24) + 1;
+
+/**
  * The most classes accepted, in `num_labels` or in the size of `id2label` / `label2id`. Every label
  * gets a name string and a row in the classifier, so this bounds the work a config can ask for;
  * the largest real label set, ImageNet-21k, has 21,843 classes.
@@ -29,6 +42,14 @@ export const ALIASES = {
 } as const;
 
 const positiveInt = (what = 'a positive integer') => z.int({ error: what }).min(1, { error: what });
+/** A positive integer at most `max`, with `why` saying what the bound protects. */
+const boundedInt = (max: number, why: string) => {
+  const what = `a positive integer <= ${max}`;
+  return z
+    .int({ error: what })
+    .min(1, { error: what })
+    .max(max, { error: `at most ${max} (${why})` });
+};
 const probability = () => {
   const what = 'a probability in [0, 1]';
   return z.number({ error: what }).min(0, { error: what }).max(1, { error: what });
@@ -48,6 +69,7 @@ export const configFieldsSchema = z
     vocab_size: z
       .int({ error: 'an integer >= 2 (pixel tokens plus the SOS token)' })
       .min(2, { error: 'an integer >= 2 (pixel tokens plus the SOS token)' })
+      .max(MAX_VOCAB, { error: `at most ${MAX_VOCAB} (every 24-bit colour plus SOS)` })
       .default(513)
       .meta({ description: 'Colour clusters + 1; the last id is the start-of-sequence token.' }),
     n_positions: z
@@ -58,12 +80,17 @@ export const configFieldsSchema = z
       })
       .default(1024)
       .meta({ description: 'Sequence length = image height × width (alias max_position_embeddings).' }),
-    n_embd: positiveInt()
+    n_embd: boundedInt(MAX_WIDTH, 'wider than any model; weights grow with its square')
       .default(512)
       .meta({ description: 'Width of the residual stream (alias hidden_size).' }),
-    n_layer: positiveInt().default(24).meta({ description: 'Transformer blocks (alias num_hidden_layers).' }),
-    n_head: positiveInt().default(8).meta({ description: 'Attention heads (alias num_attention_heads).' }),
+    n_layer: boundedInt(MAX_LAYERS, 'deeper than any model; every block adds weights and graph nodes')
+      .default(24)
+      .meta({ description: 'Transformer blocks (alias num_hidden_layers).' }),
+    n_head: boundedInt(MAX_WIDTH, 'more heads than n_embd can have')
+      .default(8)
+      .meta({ description: 'Attention heads (alias num_attention_heads).' }),
     n_inner: positiveInt('a positive integer, or null for 4 × n_embd')
+      .max(16 * MAX_WIDTH, { error: `at most ${16 * MAX_WIDTH} (16 × the widest n_embd), or null` })
       .nullable()
       .default(null)
       .meta({ description: 'MLP width; null means 4 × n_embd.' }),

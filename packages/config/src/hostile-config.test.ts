@@ -162,7 +162,7 @@ describe('config.json that is wrong', () => {
     const indivisible = fc
       .record({
         n_head: fc.integer({ min: 2, max: 256 }),
-        k: fc.integer({ min: 0, max: 4096 }),
+        k: fc.integer({ min: 0, max: 200 }),
         r: fc.integer({ min: 1, max: 255 }),
       })
       .filter(({ n_head, r }) => r < n_head)

@@ -26,6 +26,11 @@ describe('bad config.json input gives a ConfigError naming file, field, value an
     ['fractional width', { n_embd: 511.5 }, 'n_embd', 511.5, 'a positive integer'],
     ['zero n_inner', { n_inner: 0 }, 'n_inner', 0, 'or null for 4 × n_embd'],
     ['indivisible heads', { n_embd: 100, n_head: 8 }, 'n_embd', 100, 'a multiple of n_head (8)'],
+    ['a million layers', { n_layer: 1_000_000 }, 'n_layer', 1_000_000, 'at most 1024'],
+    ['a billion layers via alias', { num_hidden_layers: 1e9 }, 'num_hidden_layers', 1e9, 'at most 1024'],
+    ['absurd width', { n_embd: 2 ** 20, n_head: 1 }, 'n_embd', 2 ** 20, 'at most 65536'],
+    ['absurd n_inner', { n_inner: 2 ** 30 }, 'n_inner', 2 ** 30, 'at most 1048576'],
+    ['absurd vocabulary', { vocab_size: 2 ** 30 }, 'vocab_size', 2 ** 30, 'at most 16777217'],
     [
       'n_head that does not divide the default n_embd',
       { num_attention_heads: 3 },
@@ -138,7 +143,7 @@ describe('bad config.json input gives a ConfigError naming file, field, value an
       `ImageGPT config in ${FILE}: "n_embd" is 100, expected a multiple of n_head (8), so every head gets n_embd / n_head dimensions`,
     );
     expect(errorOf(() => ImageGPTConfig.fromJSON({ n_layer: -1 })).message).toBe(
-      'ImageGPT config: "n_layer" is -1, expected a positive integer',
+      'ImageGPT config: "n_layer" is -1, expected a positive integer <= 1024',
     );
   });
 
