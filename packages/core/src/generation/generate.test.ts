@@ -347,6 +347,16 @@ describe('generate: abort', () => {
     expect(log.created).toEqual([]);
   });
 
+  it("rejects with the signal's own reason when the caller gave one, like fetch", async () => {
+    const controller = new AbortController();
+    const reason = new Error('user closed the tab');
+    const { model, log } = fakeModel(TINY, undefined, {
+      onNext: (call) => call === 3 && controller.abort(reason),
+    });
+    await expect(generate(model, { signal: controller.signal })).rejects.toBe(reason);
+    expect(log.disposed).toBe(1);
+  });
+
   it('disposes the decoder when a callback throws', async () => {
     const { model, log } = fakeModel(TINY);
     const boom = new Error('boom');
@@ -376,6 +386,12 @@ describe('generate: validation happens before any decoder is created', () => {
     ['maxLength beyond the image', { maxLength: 66 }, /maxLength.*\[1, 65\]/],
     ['maxLength zero', { maxLength: 0 }, /maxLength/],
     ['batchSize mismatch', { prompt: [[SOS]], batchSize: 2 }, /batchSize/],
+    ['a hundred million rows', { batchSize: 1e8 }, /100000000 rows, over 4096 in one call/],
+    [
+      'rows × sequences over the bound',
+      { batchSize: 100, numReturnSequences: 50, doSample: true },
+      /5000 rows, over 4096/,
+    ],
     ['greedy with numReturnSequences', { numReturnSequences: 2 }, /numReturnSequences.*greedy/],
     ['temperature 0', { doSample: true, temperature: 0 }, /temperature/],
     ['topP above 1', { doSample: true, topP: 1.2 }, /topP/],

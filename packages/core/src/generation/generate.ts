@@ -13,6 +13,12 @@ interface Plan {
   readonly rngs: readonly Rng[];
 }
 
+/**
+ * The most rows (prompt rows × numReturnSequences) one call generates. Each row holds a KV cache of
+ * 2 × n_layer × n_positions × n_embd floats (100 MB for iGPT-small), so a larger batch is a typo.
+ */
+export const MAX_GENERATION_ROWS = 4096;
+
 function checkInteger(field: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
   if (!Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`;
@@ -78,6 +84,16 @@ function plan(config: GenerationConfigLike, options: GenerateOptions): Plan {
     );
   }
   if (options.batchSize !== undefined) checkInteger('batchSize', options.batchSize, 1);
+  // Bounded before any row is built, so a typo cannot allocate a hundred million arrays.
+  const promptRows = options.prompt?.length ?? options.batchSize ?? 1;
+  const rows = promptRows * numReturnSequences;
+  if (rows > MAX_GENERATION_ROWS) {
+    throw new GenerationError(
+      'batchSize',
+      `${promptRows} prompt rows × ${numReturnSequences} sequences is ${rows} rows, over ${MAX_GENERATION_ROWS} in one call; ` +
+        'generate in several calls (firstStream keeps the samples the same)',
+    );
+  }
   const prompt = options.prompt ?? Array.from({ length: options.batchSize ?? 1 }, () => [sos]);
   if (options.batchSize !== undefined && options.batchSize !== prompt.length) {
     throw new GenerationError(
@@ -108,8 +124,9 @@ function plan(config: GenerationConfigLike, options: GenerateOptions): Plan {
 /** HF's `GenerationConfig.top_k` default, applied when sampling without an explicit `topK`. */
 export const DEFAULT_TOP_K = 50;
 
+/** Rejects like `fetch` does: with the signal's reason (an `AbortError` unless the caller gave one). */
 function throwIfAborted(signal: AbortSignalLike | undefined): void {
-  if (signal?.aborted === true) throw createAbortError();
+  if (signal?.aborted === true) throw signal.reason ?? createAbortError();
 }
 
 /**
