@@ -11,6 +11,7 @@ import { checkHeadWeights } from './head-weights.js';
 import type { LoadOptions, ModelParts } from './load-options.js';
 import { loadParts } from './load-parts.js';
 import { type ImageInput, toTokenRows } from './model-inputs.js';
+import { checkProcessorMatches } from './processor-match.js';
 
 /** What a head is built from: the config, a running model and (optionally) the image processor. */
 export interface HeadInit {
@@ -106,6 +107,7 @@ export abstract class ImageGPTHead {
 
 async function buildHead<T>(cls: HeadClass<T>, parts: ModelParts): Promise<T> {
   checkHeadWeights(parts.checkpoint, cls.headKind);
+  if (parts.processor !== undefined) checkProcessorMatches(parts.config, parts.processor);
   const runner = await ImageGPTRunner.create({
     backend: parts.backend,
     config: parts.config,

@@ -137,4 +137,25 @@ describe('ImageGPTModel', () => {
       await bareModel.dispose();
     }
   });
+
+  it("refuses a processor whose clusters do not match the model's vocabulary, before reading weights", async () => {
+    const dir = sharedDir('golden', CASE);
+    const real = dirSource(dir);
+    const read: string[] = [];
+    // The golden model has vocab_size 17 (16 clusters + SOS); serve a processor with 8 clusters.
+    const files = {
+      location: real.location,
+      exists: (path: string) => real.exists(path).then((e) => e || path === 'preprocessor_config.json'),
+      read: async (path: string, onProgress?: (loaded: number, total: number | undefined) => void) => {
+        read.push(path);
+        if (path !== 'preprocessor_config.json') return real.read(path, onProgress);
+        const clusters = Array.from({ length: 8 }, (_, i) => [i / 8, i / 8, i / 8]);
+        return new TextEncoder().encode(JSON.stringify({ clusters, size: { height: 8, width: 8 } }));
+      },
+    };
+    await expect(ImageGPTModel.fromSource(files, { backend })).rejects.toThrow(
+      /preprocessor_config\.json: has 8 colour clusters, but the model's vocab_size 17 means 16/,
+    );
+    expect(read.some((p) => p.endsWith('.safetensors') || p.endsWith('.bin'))).toBe(false);
+  });
 });

@@ -3,6 +3,7 @@ import { type FileSource, loadCheckpoint } from '@imagegpt/core';
 import { ImageGPTImageProcessor } from '@imagegpt/processor';
 import { HeadsError } from './heads-error.js';
 import type { LoadOptions, ModelParts } from './load-options.js';
+import { checkProcessorMatches } from './processor-match.js';
 
 const CONFIG = 'config.json';
 const PREPROCESSOR = 'preprocessor_config.json';
@@ -28,6 +29,8 @@ export async function loadParts(files: FileSource, options: LoadOptions): Promis
         `${files.location}/${PREPROCESSOR}`,
       )
     : undefined;
+  // Checked before the weights are read: a mismatch would otherwise show only after a generation.
+  if (processor !== undefined) checkProcessorMatches(config, processor, `${files.location}/${PREPROCESSOR}`);
   const checkpoint = await loadCheckpoint(files, {
     ...(options.prefer === undefined ? {} : { prefer: options.prefer }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
