@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors, writeSafetensors } from '@imagegpt/core';
 import { describe, expect, it } from 'vitest';
@@ -101,5 +101,37 @@ describe('pnpm igpt conformance (CONFORMANCE.md contract)', () => {
     expect(run.stderr).toContain('pytorch_model.bin');
     writeFileSync(join(noWeights, 'meta.json'), '{ not json');
     expect(igpt(['conformance', noWeights]).code).toBe(2);
+  });
+
+  it('exits 2 on a case it cannot read: weights that do not fit, a broken processor entry, a missing image', () => {
+    const wrongShape = join(tempDir(), 'case');
+    cpSync(join(GOLDEN, 'tiny-causal'), wrongShape, { recursive: true });
+    const config = JSON.parse(readFileSync(join(wrongShape, 'config.json'), 'utf8'));
+    writeFileSync(
+      join(wrongShape, 'config.json'),
+      JSON.stringify({ ...config, n_layer: config.n_layer + 1 }),
+    );
+    const run = igpt(['conformance', wrongShape]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/model\.safetensors: .*missing/);
+
+    const processor = join(tempDir(), 'case');
+    cpSync(join(GOLDEN, 'image-processor'), processor, { recursive: true });
+    const meta = JSON.parse(readFileSync(join(processor, 'meta.json'), 'utf8'));
+    const [first, ...rest] = meta.processors;
+    writeFileSync(
+      join(processor, 'meta.json'),
+      JSON.stringify({ ...meta, processors: [{ dir: first.dir }, ...rest] }),
+    );
+    const noImages = igpt(['conformance', processor]);
+    expect([noImages.code, noImages.stderr]).toEqual([
+      2,
+      expect.stringMatching(/needs a non-empty images\[\]/),
+    ]);
+
+    writeFileSync(join(processor, 'meta.json'), JSON.stringify(meta));
+    rmSync(join(processor, first.images[0].file));
+    const missing = igpt(['conformance', processor]);
+    expect([missing.code, missing.stderr]).toEqual([2, expect.stringContaining('cannot read the image')]);
   });
 });

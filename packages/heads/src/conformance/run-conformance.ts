@@ -167,7 +167,13 @@ async function runModelCase(
   }
   const io = await readIo(files);
   const head: HeadKind = meta.head === 'ImageGPTForImageClassification' ? 'classifier' : 'causal';
-  const runner = await ImageGPTRunner.create({ backend: options.backend, config, checkpoint, head });
+  let runner: ImageGPTRunner;
+  try {
+    runner = await ImageGPTRunner.create({ backend: options.backend, config, checkpoint, head });
+  } catch (e) {
+    // Weights that do not fit the config make the case unreadable (exit 2), not a failed output.
+    throw new ConformanceCaseError(`${files.location}/${weightFile}: ${errText(e)}`);
+  }
   const outputs: ConformanceOutput[] = [];
   const push = (o: ConformanceOutput) => {
     outputs.push(o);
@@ -387,6 +393,11 @@ async function runProcessorCase(
   }
   const computed = new Map<string, ArrayLike<number>>();
   for (const entry of meta.processors) {
+    if (typeof entry?.dir !== 'string') {
+      throw new ConformanceCaseError(
+        `${files.location}/meta.json: every processors[] entry needs a "dir" string`,
+      );
+    }
     const dir = entry.dir === '.' || entry.dir === '' ? '' : `${entry.dir.replace(/\/+$/, '')}/`;
     const prefix = dir ? `${entry.dir.replace(/\/+$/, '')}_` : '';
     const configPath = `${dir}preprocessor_config.json`;
@@ -402,10 +413,21 @@ async function runProcessorCase(
     const resized: number[] = [];
     const pixels: number[] = [];
     const ids: number[] = [];
-    for (const image of entry.images) {
+    const images: unknown = entry.images;
+    if (!Array.isArray(images) || images.length === 0 || !images.every((i) => typeof i?.file === 'string')) {
+      throw new ConformanceCaseError(
+        `${files.location}/meta.json: processors entry "${entry.dir}" needs a non-empty images[] of { file }`,
+      );
+    }
+    for (const image of images as { file: string }[]) {
       // Images live in the case folder; a sub-folder case may also hold its own copies.
       const path = (await files.exists(`${dir}${image.file}`)) ? `${dir}${image.file}` : image.file;
-      const raw = await options.decodeImage(await files.read(path), `${files.location}/${path}`);
+      let raw: RawImage;
+      try {
+        raw = await options.decodeImage(await files.read(path), `${files.location}/${path}`);
+      } catch (e) {
+        throw new ConformanceCaseError(`${files.location}/${path}: cannot read the image (${errText(e)})`);
+      }
       const out = processor.preprocess(raw);
       for (const v of out.resized.data) resized.push(v);
       for (const v of out.pixels) pixels.push(v);
