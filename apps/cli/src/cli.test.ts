@@ -1,7 +1,11 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { igpt, json, mnistFolders, REPO, tempDir } from './test-utils.js';
+import { BIN, igpt, json, mnistFolders, REPO, tempDir } from './test-utils.js';
+
+/** A digit shipped with the CLI, relative to the repository root (the tests' working folder). */
+const DIGIT = 'apps/cli/assets/digits/0.png';
 
 const MODEL_CARD = { accuracy: 0.948, natsPerToken: 0.4659 };
 
@@ -67,6 +71,67 @@ describe('igpt generate', () => {
     expect(tokens[0]).toEqual(tokens[1]);
   });
 
+  it('images depend on the seed alone: the same for any --batch, and seeds 3 and 4 share none', () => {
+    const dir = tempDir();
+    const tokens = (seed: number, batch: number): number[][] => {
+      const file = join(dir, `t-${seed}-${batch}.json`);
+      json(
+        igpt([
+          'generate',
+          '--n',
+          '4',
+          '--seed',
+          String(seed),
+          '--batch',
+          String(batch),
+          '--out',
+          join(dir, `g-${seed}-${batch}.png`),
+          '--save-tokens',
+          file,
+          '--json',
+        ]),
+      );
+      return JSON.parse(readFileSync(file, 'utf8')).tokens;
+    };
+    const one = tokens(3, 1);
+    expect(new Set(one.map((t) => t.join())).size).toBe(4);
+    expect(tokens(3, 2)).toEqual(one);
+    expect(tokens(3, 4)).toEqual(one);
+    // With a seed per batch, seed 4 used to redraw seed 3's second image.
+    const seed3 = new Set(one.map((t) => t.join()));
+    expect(tokens(4, 1).filter((t) => seed3.has(t.join()))).toEqual([]);
+  });
+
+  it('--save-tokens records model, seed, greedy flag and batch independence; eval reads the file', () => {
+    const dir = tempDir();
+    const file = join(dir, 't.json');
+    json(
+      igpt([
+        'generate',
+        '--n',
+        '2',
+        '--seed',
+        '5',
+        '--out',
+        join(dir, 'g.png'),
+        '--save-tokens',
+        file,
+        '--json',
+      ]),
+    );
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    expect(saved).toMatchObject({
+      model: 'embedded',
+      seed: 5,
+      greedy: false,
+      batchIndependent: true,
+      batch: 2,
+    });
+    const run = json<{ images: number; tokens: number }>(igpt(['eval', '--tokens', file, '--json']));
+    expect(run.images).toBe(2);
+    expect(run.tokens).toBe(2 * 256);
+  });
+
   it('prints the random seed it used when none is given', () => {
     const dir = tempDir();
     const run = igpt(['generate', '--n', '1', '--out', join(dir, 'g.png')]);
@@ -119,6 +184,49 @@ describe('igpt complete', () => {
       ]),
     );
     expect(again.results[0]!.kept).toEqual(result!.kept);
+  });
+});
+
+describe('igpt complete seeds and rows', () => {
+  const completions = (args: string[]): number[][][] => {
+    const dir = tempDir();
+    const out = json<{ results: { completions: number[][] }[] }>(
+      igpt(['complete', ...args, '--out', join(dir, 'c.png'), '--json']),
+    );
+    return out.results.map((r) => r.completions);
+  };
+
+  it('one seed for the run: seeds 3 and 4 share no completion', () => {
+    const [, second] = completions([DIGIT, DIGIT, '--n', '2', '--seed', '3']);
+    const [first] = completions([DIGIT, '--n', '2', '--seed', '4']);
+    // With a seed per image, seed 4's first image used to repeat seed 3's second one.
+    const seed3 = new Set(second!.map((c) => c.join()));
+    expect(first!.filter((c) => seed3.has(c.join()))).toEqual([]);
+  });
+
+  it('--rows 0 draws whole images from SOS, as --fraction 0 does', () => {
+    const dir = tempDir();
+    const out = json<{ rows: number; results: { kept: number[]; completions: number[][] }[] }>(
+      igpt([
+        'complete',
+        DIGIT,
+        '--rows',
+        '0',
+        '--n',
+        '2',
+        '--seed',
+        '1',
+        '--out',
+        join(dir, 'c.png'),
+        '--json',
+      ]),
+    );
+    expect(out.rows).toBe(0);
+    expect(out.results[0]!.kept).toEqual([]);
+    expect(out.results[0]!.completions.map((c) => c.length)).toEqual([256, 256]);
+    expect(completions([DIGIT, '--fraction', '0', '--n', '2', '--seed', '1'])).toEqual([
+      out.results[0]!.completions,
+    ]);
   });
 });
 
@@ -197,6 +305,31 @@ describe('igpt info, features, palette, export', () => {
     expect(config.clusters).toHaveLength(8);
   });
 
+  it('palette warns when k exceeds the distinct colours, and still writes the file', () => {
+    const dir = tempDir();
+    const out = join(dir, 'pre.json');
+    const run = igpt(['palette', 'apps/cli/assets/digits', '--k', '512', '--size', '16', '--out', out]);
+    expect(run.code).toBe(0);
+    expect(run.stderr.trim()).toMatch(
+      /^igpt: warning: .*digits has only \d+ distinct colours at --size 16, fewer than --k 512/,
+    );
+    expect(JSON.parse(readFileSync(out, 'utf8')).clusters).toHaveLength(512);
+    // Enough colours: no warning.
+    const quiet = igpt([
+      'palette',
+      'apps/cli/assets/digits',
+      '--k',
+      '4',
+      '--size',
+      '16',
+      '--out',
+      out,
+      '--force',
+    ]);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+  });
+
   it('export writes an ONNX model', () => {
     const dir = tempDir();
     const out = join(dir, 'm.onnx');
@@ -214,6 +347,44 @@ describe('errors are one clear line with exit code 1', () => {
     ['a bad value', ['generate', '--n', 'many'], /--n must be an integer/],
     ['a directory without a model', ['generate', '--model', REPO], /not a model folder/],
     ['a missing model directory', ['info', '--model', '/no/such/dir'], /no such directory/],
+    [
+      '--greedy with --temperature',
+      ['generate', '--greedy', '--temperature', '0.5'],
+      /'--greedy' cannot be used with option '--temperature/,
+    ],
+    [
+      '--greedy with --top-p',
+      ['generate', '--greedy', '--top-p', '0.9'],
+      /'--greedy' cannot be used with option '--top-p/,
+    ],
+    // Checked before the images are read (a missing image would be reported otherwise).
+    ['--fraction 1', ['complete', 'no-such.png', '--fraction', '1'], /--fraction must be in \[0, 1\)/],
+    ['--rows past the image', ['complete', 'no-such.png', '--rows', '16'], /--rows must be between 0 and 15/],
+    ['features --layer 99', ['features', 'no-such.png', '--layer', '99'], /--layer must be between 0 and 4/],
+    // Checked before the folders are listed (they do not exist).
+    ...(
+      [
+        ['4,', /--layers: empty entry in "4,"/],
+        ['', /--layers: empty entry in ""/],
+        ['2,2', /--layers: 2 is listed twice/],
+        ['x', /--layers: "x" is not a hidden-state index/],
+        ['0,5', /--layers: 5 is not a hidden-state index in 0\.\.4/],
+      ] as const
+    ).map(([layers, message]) => [
+      `probe --layers "${layers}"`,
+      ['probe', '--train', '/no/such', '--test', '/no/such', '--layers', layers],
+      message,
+    ]),
+    [
+      'probe --l2 abc',
+      ['probe', '--train', '/no/such', '--test', '/no/such', '--l2', 'abc'],
+      /--l2 must be a number >= 0, got "abc"/,
+    ],
+    [
+      'probe --l2 -1',
+      ['probe', '--train', '/no/such', '--test', '/no/such', '--l2', '-1'],
+      /--l2 must be a number >= 0/,
+    ],
   ])('%s', (_, args, message) => {
     const run = igpt(args as string[]);
     expect(run.code).toBe(1);
@@ -229,6 +400,44 @@ describe('errors are one clear line with exit code 1', () => {
     expect(run.code).toBe(1);
     expect(oneLine(run.stderr)).toHaveLength(1);
     expect(run.stderr).toContain('bad.png');
+  });
+
+  it('eval --tokens: a non-empty list of whole images of valid ids, else the file and row are named', () => {
+    const dir = tempDir();
+    const image = Array.from({ length: 256 }, (_, i) => i % 16);
+    const cases: [string, unknown, RegExp][] = [
+      ['short', { tokens: [[1, 2, 3]] }, /short\.json: tokens\[0\] has 3 ids, expected 256/],
+      ['mixed', { tokens: [image, image.slice(1)] }, /mixed\.json: tokens\[1\] has 255 ids, expected 256/],
+      ['long', [image, [...image, 0]], /long\.json: tokens\[1\] has 257 ids, expected 256/],
+      ['empty', { tokens: [] }, /empty\.json: "tokens" is empty/],
+      [
+        'sos',
+        { tokens: [image, [16, ...image.slice(1)]] },
+        /sos\.json: tokens\[1\]\[0\] is 16, expected a pixel id in 0\.\.15/,
+      ],
+      ['shape', { tokens: 'abc' }, /shape\.json: expected \{ "tokens": number\[\]\[\] \}/],
+    ];
+    for (const [name, content, message] of cases) {
+      const file = join(dir, `${name}.json`);
+      writeFileSync(file, JSON.stringify(content));
+      const run = igpt(['eval', '--tokens', file]);
+      expect(run.code, name).toBe(1);
+      expect(oneLine(run.stderr), name).toHaveLength(1);
+      expect(run.stderr, name).toMatch(message);
+    }
+    const ok = join(dir, 'ok.json');
+    writeFileSync(ok, JSON.stringify([image]));
+    expect(json<{ images: number }>(igpt(['eval', '--tokens', ok, '--json'])).images).toBe(1);
+  });
+
+  it('no command: the usage on stderr, exit 1; `igpt help` exits 0', () => {
+    const run = igpt([]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^Usage: igpt/);
+    const help = igpt(['help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: igpt/);
   });
 
   it('--verbose adds the stack', () => {
@@ -257,5 +466,73 @@ describe('output files', () => {
     const out = join(dir, 'a', 'b', 'g.png');
     expect(igpt(['generate', '--n', '1', '--seed', '1', '--out', out]).code).toBe(0);
     expect(existsSync(out)).toBe(true);
+  });
+});
+
+/**
+ * Runs `igpt ...args` with a reader on `stream` that goes away early: before any output
+ * (`afterChunks` 0), or after the first chunk, as `| head -1` does. The other stream is captured.
+ */
+function closedPipe(
+  args: string[],
+  stream: 'stdout' | 'stderr',
+  afterChunks: 0 | 1,
+): Promise<{ code: number | null; signal: string | null; other: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: REPO,
+    env: { ...process.env, FORCE_COLOR: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const closing = child[stream];
+  if (afterChunks === 0) closing.destroy();
+  else closing.once('data', () => closing.destroy());
+  let other = '';
+  child[stream === 'stdout' ? 'stderr' : 'stdout'].on('data', (chunk: Buffer) => {
+    other += chunk.toString();
+  });
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, other })));
+}
+
+describe('a reader that goes away early (igpt ... | head -1)', () => {
+  it.each([
+    ['--help', ['--help'], 0],
+    ['info', ['info'], 0],
+    ['info, after the first chunk', ['info'], 1],
+    ['classify --json', ['classify', DIGIT, '--json'], 0],
+  ] as const)('stdout closed: %s exits 0 with nothing on stderr', async (_, args, afterChunks) => {
+    const r = await closedPipe([...args], 'stdout', afterChunks);
+    expect(r.other).toBe('');
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(0);
+  });
+
+  it('through a shell: `igpt --help | head -1` and `igpt info | head -5`', () => {
+    for (const [command, lines] of [
+      ['--help', 1],
+      ['info', 5],
+    ] as const) {
+      const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" ${command} | head -${lines}`], {
+        cwd: REPO,
+        encoding: 'utf8',
+      });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trimEnd().split('\n')).toHaveLength(lines);
+    }
+  });
+
+  it('stderr closed: the command still finishes its work, quietly, with its own exit code', async () => {
+    const out = join(tempDir(), 'pre.json');
+    // palette warns on stderr (512 > the digits' colours), then writes its file.
+    const ok = await closedPipe(
+      ['palette', 'apps/cli/assets/digits', '--k', '512', '--size', '16', '--out', out],
+      'stderr',
+      0,
+    );
+    expect(ok.code).toBe(0);
+    expect(ok.other).toMatch(/^wrote /);
+    expect(existsSync(out)).toBe(true);
+    const failed = await closedPipe(['classify', 'no-such.png'], 'stderr', 0);
+    expect(failed.signal).toBeNull();
+    expect(failed.code).toBe(1);
   });
 });

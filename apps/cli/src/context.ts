@@ -26,10 +26,30 @@ export interface Io {
 }
 
 export const processIo: Io = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
+  out: (line) => {
+    if (!process.stdout.destroyed) process.stdout.write(`${line}\n`);
+  },
+  err: (line) => {
+    if (!process.stderr.destroyed) process.stderr.write(`${line}\n`);
+  },
   tty: process.stderr.isTTY === true,
 };
+
+/**
+ * Makes a reader that goes away early (`igpt info | head -5`) end the run quietly instead of with
+ * an unhandled EPIPE stack. A closed stdout ends the process at once with the exit code so far (0
+ * unless a command already failed), as Unix tools stop when their reader is gone. A closed stderr
+ * only silences diagnostics: the command still finishes, writes its files and sets its exit code.
+ */
+export function quietOnClosedPipes(): void {
+  const onEpipe = (stream: NodeJS.WriteStream, then: () => void) =>
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      then();
+    });
+  onEpipe(process.stdout, () => process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0));
+  onEpipe(process.stderr, () => process.stderr.destroy());
+}
 
 /** Prints either JSON (with --json) or human lines. */
 export function report(io: Io, options: GlobalOptions, json: unknown, lines: () => string[]): void {

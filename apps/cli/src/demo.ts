@@ -3,7 +3,10 @@
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { quietOnClosedPipes } from './context.js';
 import { main } from './main.js';
+
+quietOnClosedPipes();
 
 const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const outDir = join(root, 'demo-output');

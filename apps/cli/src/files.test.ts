@@ -234,6 +234,8 @@ describe('the CLI never overwrites without --force', () => {
       ['generate', '--n', '1', '--seed', '1', '--out', 'grid.png'],
       ['complete', join(inputs, 'digit-0.png'), '--n', '1', '--seed', '1', '--out', 'grid.png'],
       ['export', '--out', 'grid.png'],
+      // bench refuses before it measures, so this is quick.
+      ['bench', '--quick', '--out', 'grid.png'],
     ]) {
       expectOneLineError(run(box, command), /grid\.png already exists; pass --force/);
       expect(readFileSync(target, 'utf8')).toBe('precious, not a PNG');

@@ -16,19 +16,20 @@ import { type Io, processIo } from './context.js';
 /** Parses a positive integer flag, naming the flag on error. */
 export function int(flag: string, min = 1) {
   return (value: string): number => {
-    const n = Number(value);
+    const n = value.trim() === '' ? Number.NaN : Number(value);
     if (!Number.isInteger(n) || n < min)
       throw new CliError(`${flag} must be an integer >= ${min}, got "${value}"`);
     return n;
   };
 }
 
-/** Parses a number flag within [min, max]. */
+/** Parses a finite number flag within [min, max] (max may be Infinity: no upper bound). */
 export function num(flag: string, min: number, max: number) {
   return (value: string): number => {
-    const n = Number(value);
+    const n = value.trim() === '' ? Number.NaN : Number(value);
     if (!Number.isFinite(n) || n < min || n > max) {
-      throw new CliError(`${flag} must be a number in [${min}, ${max}], got "${value}"`);
+      const range = max === Number.POSITIVE_INFINITY ? `>= ${min}` : `in [${min}, ${max}]`;
+      throw new CliError(`${flag} must be a number ${range}, got "${value}"`);
     }
     return n;
   };
@@ -124,7 +125,8 @@ export async function main(argv: string[], baseIo: Io = processIo): Promise<numb
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0)
         return 0;
-      if (e.code === 'commander.help') return 0;
+      // `igpt` with no command prints the usage on stderr with exit code 1; `igpt help` exits 0.
+      if (e.code === 'commander.help') return e.exitCode;
       io.err(oneLine(e.message.replace(/^error: /, 'igpt: ')));
       return 1;
     }

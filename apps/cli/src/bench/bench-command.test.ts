@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { benchCommand } from '../commands/bench.js';
@@ -8,11 +8,24 @@ import type { BenchResults } from './run-bench.js';
 
 // `igpt bench --quick`: every measurement runs once, small, and lands in the JSON file.
 describe('igpt bench --quick', () => {
+  it('refuses an existing --out without --force before measuring anything', async () => {
+    const logged: string[] = [];
+    const io: Io = { out: (s) => logged.push(s), err: (s) => logged.push(s), tty: false };
+    const out = join(tempDir('igpt-bench-'), 'bench.json');
+    writeFileSync(out, 'earlier results');
+    await expect(benchCommand(io).parseAsync(['--quick', '--out', out], { from: 'user' })).rejects.toThrow(
+      /bench\.json already exists; pass --force to overwrite it/,
+    );
+    expect(logged).toEqual([]);
+    expect(readFileSync(out, 'utf8')).toBe('earlier results');
+  });
+
   it('measures the machine, decode, prefill, processor, cold start and quality, and writes JSON', async () => {
     const lines: string[] = [];
     const io: Io = { out: (s) => lines.push(s), err: () => {}, tty: false };
     const out = join(tempDir('igpt-bench-'), 'bench.json');
-    await benchCommand(io).parseAsync(['--quick', '--json', '--out', out, '--threads', '2'], {
+    writeFileSync(out, 'earlier results');
+    await benchCommand(io).parseAsync(['--quick', '--json', '--out', out, '--force', '--threads', '2'], {
       from: 'user',
     });
     expect(existsSync(out)).toBe(true);

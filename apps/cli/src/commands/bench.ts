@@ -9,7 +9,7 @@ import { heldOutDigits } from '../bench/held-out-digits.js';
 import { runBench } from '../bench/run-bench.js';
 import { EMBEDDED, type GlobalOptions, type Io } from '../context.js';
 import { common } from '../main.js';
-import { seconds, writeOutput } from './shared.js';
+import { checkOutputs, seconds, writeOutput } from './shared.js';
 
 interface BenchFlags extends GlobalOptions {
   quick?: boolean;
@@ -28,6 +28,7 @@ export function benchCommand(io: Io): Command {
     )
     .option('--quick', 'a smoke run of every measurement in seconds (figures are not meaningful)')
     .option('--out <file>', 'JSON results file (default: bench-results/bench-<date>.json)')
+    .option('--force', 'overwrite an existing --out file')
     .option('--golden <dir>', 'the golden small-causal case, for the quantized logit error', DEFAULT_GOLDEN)
     .addHelpText(
       'after',
@@ -41,6 +42,8 @@ Examples:
   $ igpt bench --quick --json`,
     )
     .action(async (flags: BenchFlags) => {
+      // Refuse an existing --out before minutes of measuring, not after.
+      checkOutputs([flags.out], flags.force);
       const started = performance.now();
       const threads = flags.threads ?? availableParallelism();
       const backend = createNodeBackend({ threads });
@@ -62,10 +65,11 @@ Examples:
         },
       });
       const stamp = results.date.replace(/[:.]/g, '-');
+      // The default name carries the date, so it only meets a file of this very run's millisecond.
       const out = await writeOutput(
         flags.out ?? join('bench-results', `bench-${stamp}.json`),
         `${JSON.stringify(results, null, 2)}\n`,
-        true,
+        flags.out === undefined || flags.force,
       );
       if (flags.json) io.out(JSON.stringify({ ...results, file: out }, null, 2));
       else {

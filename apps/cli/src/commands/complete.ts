@@ -5,7 +5,15 @@ import { type GlobalOptions, type Io, report } from '../context.js';
 import { makeGrid, partialImage } from '../grid.js';
 import { common, int, num, sampling } from '../main.js';
 import { progressBar } from '../progress.js';
-import { checkOutputs, loadCausal, readImages, resolveSeed, seconds, writeOutput } from './shared.js';
+import {
+  checkOutputs,
+  loadCausal,
+  readImages,
+  readModelConfig,
+  resolveSeed,
+  seconds,
+  writeOutput,
+} from './shared.js';
 
 interface CompleteFlags extends GlobalOptions {
   model?: string;
@@ -28,10 +36,12 @@ export function completeCommand(io: Io): Command {
     .argument('<images...>', 'image files (PNG, JPEG, WebP)')
     .option('--model <dir>', 'Hugging Face model folder (default: the embedded MNIST model)')
     .addOption(
-      new Option('--rows <k>', 'rows of the image to keep').argParser(int('--rows')).conflicts('fraction'),
+      new Option('--rows <k>', 'rows of the image to keep (0: draw whole images)')
+        .argParser(int('--rows', 0))
+        .conflicts('fraction'),
     )
     .addOption(
-      new Option('--fraction <f>', 'fraction of rows to keep (default 0.5)').argParser(
+      new Option('--fraction <f>', 'fraction of rows to keep, in [0, 1) (default 0.5)').argParser(
         num('--fraction', 0, 1),
       ),
     )
@@ -44,7 +54,8 @@ export function completeCommand(io: Io): Command {
     .addHelpText(
       'after',
       `
-Each grid row shows the quantized original, the kept part, then the completions.
+Each grid row shows the quantized original, the kept part, then the completions. One seed drives
+the whole run: completion j of image i draws from random stream i * n + j of the seed.
 
 Examples:
   $ igpt complete digit.png --fraction 0.5 --n 4 --seed 7
@@ -52,6 +63,22 @@ Examples:
     )
     .action(async (paths: string[], flags: CompleteFlags) => {
       checkOutputs([flags.out], flags.force);
+      if (flags.fraction !== undefined && flags.fraction >= 1) {
+        throw new CliError(
+          `--fraction must be in [0, 1) (at least one row is generated), got ${flags.fraction}`,
+        );
+      }
+      const checkRows = (height: number) => {
+        const rows = flags.rows ?? Math.floor((flags.fraction ?? 0.5) * height);
+        if (rows < 0 || rows >= height)
+          throw new CliError(
+            `--rows must be between 0 and ${height - 1} for ${height}-row images, got ${rows}`,
+          );
+        return rows;
+      };
+      // The config's square side settles --rows before the images and the weights are read.
+      const side = readModelConfig(flags.model, 'causal').imageSide;
+      if (side !== undefined) checkRows(side);
       const seed = resolveSeed(flags.seed);
       const started = performance.now();
       const images = await readImages(paths);
@@ -60,16 +87,7 @@ Examples:
         const processor = model.processor;
         if (!processor) throw new CliError('the model folder has no preprocessor_config.json');
         const { width, height } = processor.size;
-        if (flags.fraction !== undefined && flags.fraction >= 1) {
-          throw new CliError(
-            `--fraction must be in [0, 1) (at least one row is generated), got ${flags.fraction}`,
-          );
-        }
-        const rows = flags.rows ?? Math.floor((flags.fraction ?? 0.5) * height);
-        if (rows < 0 || rows >= height)
-          throw new CliError(
-            `--rows must be between 0 and ${height - 1} for ${height}-row images, got ${rows}`,
-          );
+        const rows = checkRows(height);
         const kept = rows * width;
         const bar = progressBar(
           io,
@@ -90,7 +108,9 @@ Examples:
               temperature: flags.temperature,
               topK: flags.topK ?? 0,
               topP: flags.topP,
-              seed: seed + i,
+              seed,
+              // One seed for the run: completion j of image i is stream i * n + j.
+              firstStream: i * flags.n,
               onToken: (e) =>
                 bar.update((i * flags.n + 0) * (height * width - kept) + (e.step + 1) * flags.n),
             });

@@ -4,7 +4,7 @@ import { CliError } from '../cli-error.js';
 import { type GlobalOptions, type Io, report } from '../context.js';
 import { common } from '../main.js';
 import { progressBar } from '../progress.js';
-import { listImages, loadCausal, readImages } from './shared.js';
+import { listImages, loadCausal, readImages, readModelConfig } from './shared.js';
 
 interface EvalFlags extends GlobalOptions {
   model?: string;
@@ -22,6 +22,7 @@ export function evalCommand(io: Io): Command {
       'after',
       `
 The input is [SOS] + pixels[0:HW-1] and all HW pixel tokens are scored, as the model card does.
+Each row of a --tokens file is one whole image: exactly HW (n_positions) pixel ids, no SOS.
 
 Examples:
   $ igpt eval ./mnist/test
@@ -30,32 +31,19 @@ Examples:
     .action(async (dir: string | undefined, flags: EvalFlags) => {
       if ((dir === undefined) === (flags.tokens === undefined))
         throw new CliError('give either a folder of images or --tokens FILE');
-      let ids: number[][];
+      let ids: number[][] = [];
       let source: string;
       // Check the input before paying for a model load.
       const files = dir === undefined ? [] : await listImages(dir);
       if (dir !== undefined && files.length === 0) throw new CliError(`${dir}: no images found`);
+      if (flags.tokens !== undefined) {
+        const config = readModelConfig(flags.model, 'causal');
+        ids = await readTokens(flags.tokens, config.nPositions, config.vocabSize - 2);
+      }
       const model = await loadCausal(flags, 'batch');
       try {
-        if (flags.tokens) {
-          source = flags.tokens;
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(await readFile(flags.tokens, 'utf8'));
-          } catch (e) {
-            throw new CliError(
-              `${flags.tokens}: not a readable JSON tokens file (${(e as Error).message.split('\n')[0]})`,
-            );
-          }
-          const tokens = Array.isArray(parsed) ? parsed : (parsed as { tokens?: unknown }).tokens;
-          if (
-            !Array.isArray(tokens) ||
-            !tokens.every((r) => Array.isArray(r) && r.every((v) => Number.isInteger(v)))
-          ) {
-            throw new CliError(`${flags.tokens}: expected { "tokens": number[][] } of pixel ids`);
-          }
-          ids = tokens as number[][];
-        } else {
+        if (flags.tokens !== undefined) source = flags.tokens;
+        else {
           source = dir!;
           const processor = model.processor;
           if (!processor) throw new CliError('the model folder has no preprocessor_config.json');
@@ -76,4 +64,33 @@ Examples:
         await model.dispose();
       }
     });
+}
+
+/**
+ * Reads a tokens file (`generate --save-tokens`, or a bare number[][]): a non-empty list of rows,
+ * each exactly `length` pixel ids in 0..`top` (no SOS), since eval scores whole images.
+ */
+async function readTokens(file: string, length: number, top: number): Promise<number[][]> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new CliError(`${file}: not a readable JSON tokens file (${(e as Error).message.split('\n')[0]})`);
+  }
+  const tokens = Array.isArray(parsed) ? parsed : (parsed as { tokens?: unknown } | null)?.tokens;
+  if (!Array.isArray(tokens)) throw new CliError(`${file}: expected { "tokens": number[][] } of pixel ids`);
+  if (tokens.length === 0) throw new CliError(`${file}: "tokens" is empty; expected at least one image`);
+  tokens.forEach((row: unknown, i) => {
+    if (!Array.isArray(row)) throw new CliError(`${file}: tokens[${i}] is not a list of pixel ids`);
+    if (row.length !== length)
+      throw new CliError(
+        `${file}: tokens[${i}] has ${row.length} ids, expected ${length} (one whole image of pixel ids, no SOS)`,
+      );
+    const j = row.findIndex((v) => !Number.isInteger(v) || v < 0 || v > top);
+    if (j >= 0)
+      throw new CliError(
+        `${file}: tokens[${i}][${j}] is ${JSON.stringify(row[j])}, expected a pixel id in 0..${top}`,
+      );
+  });
+  return tokens as number[][];
 }

@@ -1,8 +1,9 @@
 import { writeSafetensors } from '@imagegpt/node';
 import { Command, Option } from 'commander';
+import { CliError } from '../cli-error.js';
 import { type GlobalOptions, type Io, report } from '../context.js';
 import { common, int } from '../main.js';
-import { checkOutputs, loadCausal, readImages, writeOutput } from './shared.js';
+import { checkOutputs, loadCausal, readImages, readModelConfig, writeOutput } from './shared.js';
 
 interface FeaturesFlags extends GlobalOptions {
   model?: string;
@@ -33,15 +34,14 @@ Examples:
     )
     .action(async (paths: string[], flags: FeaturesFlags) => {
       checkOutputs([flags.out], flags.force);
+      // The config alone settles --layer, before the images and the weights are read.
+      const { nLayer } = readModelConfig(flags.model, 'causal');
+      const layer = flags.layer ?? nLayer;
+      if (layer > nLayer)
+        throw new CliError(`--layer must be between 0 and ${nLayer} for this model, got ${layer}`);
       const images = await readImages(paths);
       const model = await loadCausal(flags, 'batch');
       try {
-        const layer = flags.layer ?? model.config.nLayer;
-        if (layer > model.config.nLayer) {
-          throw new Error(
-            `--layer must be between 0 and ${model.config.nLayer} for this model, got ${layer}`,
-          );
-        }
         const features = await model.features(images, { layer, pooling: 'mean' });
         const dim = features[0]?.length ?? 0;
         if (flags.out) {

@@ -4,7 +4,7 @@ import { type GlobalOptions, type Io, report } from '../context.js';
 import { makeGrid } from '../grid.js';
 import { common, int, sampling } from '../main.js';
 import { progressBar } from '../progress.js';
-import { checkOutputs, loadCausal, resolveSeed, seconds, writeOutput } from './shared.js';
+import { checkOutputs, loadCausal, modelName, resolveSeed, seconds, writeOutput } from './shared.js';
 
 interface GenerateFlags extends GlobalOptions {
   model?: string;
@@ -29,7 +29,13 @@ export function generateCommand(io: Io): Command {
     .addOption(
       new Option('--batch <b>', 'images generated together (default: min(n, 8))').argParser(int('--batch')),
     )
-    .option('--greedy', 'argmax decoding instead of sampling')
+    .addOption(
+      new Option('--greedy', 'argmax decoding instead of sampling').conflicts([
+        'temperature',
+        'topK',
+        'topP',
+      ]),
+    )
     .option('--out <file>', 'output PNG grid', 'generated.png')
     .addOption(
       new Option('--scale <s>', 'nearest-neighbour upscale factor').default(8).argParser(int('--scale')),
@@ -39,6 +45,9 @@ export function generateCommand(io: Io): Command {
     .addHelpText(
       'after',
       `
+One seed drives the whole run: image i draws from random stream i of the seed, so the images do
+not depend on --batch, and nearby seeds share no image.
+
 Examples:
   $ igpt generate --n 16 --seed 1 --out digits.png
   $ igpt generate --model ./igpt-small --n 4 --top-k 40 --temperature 0.9 --scale 4`,
@@ -58,14 +67,16 @@ Examples:
         const bar = progressBar(io, !flags.json, 'generate', flags.n * tokensPerImage);
         const sequences: number[][] = [];
         try {
-          for (let done = 0, b = 0; done < flags.n; b++) {
+          for (let done = 0; done < flags.n; ) {
             const count = Math.min(batch, flags.n - done);
             const result = await model.generate({
               doSample: !flags.greedy,
               temperature: flags.temperature,
               topK: flags.topK ?? 0,
               topP: flags.topP,
-              seed: seed + b,
+              seed,
+              // Image `done + j` of the run draws from stream `done + j` of the one seed.
+              firstStream: done,
               batchSize: count,
               onToken: (e) => bar.update(done * tokensPerImage + (e.step + 1) * count),
             });
@@ -81,8 +92,13 @@ Examples:
         let tokensFile: string | undefined;
         if (flags.saveTokens) {
           const payload = {
+            model: modelName(flags.model),
+            greedy: flags.greedy === true,
             seed,
-            temperature: flags.temperature,
+            // Image i drew from random stream i of the seed: the tokens do not depend on `batch`.
+            batchIndependent: true,
+            batch,
+            temperature: flags.greedy ? null : flags.temperature,
             topK: flags.topK ?? null,
             topP: flags.topP ?? null,
             width,

@@ -1,4 +1,11 @@
-import { learnPalette, normalize, paletteToPreprocessorConfig, resizeBilinear, toRGB } from '@imagegpt/node';
+import {
+  learnPalette,
+  normalize,
+  PALETTE_DEFAULTS,
+  paletteToPreprocessorConfig,
+  resizeBilinear,
+  toRGB,
+} from '@imagegpt/node';
 import { Command, Option } from 'commander';
 import { CliError } from '../cli-error.js';
 import { type GlobalOptions, type Io, report } from '../context.js';
@@ -34,7 +41,10 @@ export function paletteCommand(io: Io): Command {
       ),
     )
     .addOption(
-      new Option('--max-iterations <n>', 'Lloyd iterations at most')
+      new Option(
+        '--max-iterations <n>',
+        `Lloyd iterations (or mini-batches) at most; lower than learnPalette's default of ${PALETTE_DEFAULTS.maxIterations}`,
+      )
         .default(50)
         .argParser(int('--max-iterations')),
     )
@@ -56,6 +66,11 @@ export function paletteCommand(io: Io): Command {
       });
       if (pixels.length / 3 < flags.k)
         throw new CliError(`--k ${flags.k} is more than the ${pixels.length / 3} pixels available`);
+      const colours = distinctColours(pixels, flags.k);
+      if (colours < flags.k)
+        io.err(
+          `igpt: warning: ${dir} has only ${colours} distinct colours at --size ${flags.size}, fewer than --k ${flags.k}; the palette repeats colours`,
+        );
       const bar = progressBar(io, !flags.json, 'k-means', flags.maxIterations);
       let palette: ReturnType<typeof learnPalette>;
       try {
@@ -88,4 +103,12 @@ export function paletteCommand(io: Io): Command {
         ],
       );
     });
+}
+
+/** Distinct RGB triples among `pixels`, counted up to `limit` (enough to compare with k). */
+function distinctColours(pixels: Float32Array, limit: number): number {
+  const seen = new Set<string>();
+  for (let i = 0; i < pixels.length && seen.size < limit; i += 3)
+    seen.add(`${pixels[i]},${pixels[i + 1]},${pixels[i + 2]}`);
+  return seen.size;
 }

@@ -3,15 +3,15 @@ import { Command, Option } from 'commander';
 import sharp from 'sharp';
 import { CliError } from '../cli-error.js';
 import { type GlobalOptions, type Io, report } from '../context.js';
-import { common, int } from '../main.js';
+import { common, int, num } from '../main.js';
 import { progressBar } from '../progress.js';
-import { checkOutputs, listLabelled, loadCausal, writeOutput } from './shared.js';
+import { checkOutputs, listLabelled, loadCausal, readModelConfig, writeOutput } from './shared.js';
 
 interface ProbeFlags extends GlobalOptions {
   model?: string;
   train: string;
   test: string;
-  layers: string;
+  layers: 'all' | number[];
   limit?: number;
   l2: number;
   out: string;
@@ -25,11 +25,19 @@ export function probeCommand(io: Io): Command {
     .option('--model <dir>', 'Hugging Face model folder (default: the embedded MNIST model)')
     .requiredOption('--train <dir>', 'training images, DIR/<label>/*.png')
     .requiredOption('--test <dir>', 'test images, DIR/<label>/*.png')
-    .option('--layers <list>', '"all" or comma-separated hidden-state indices', 'all')
+    .addOption(
+      new Option('--layers <list>', '"all" or comma-separated hidden-state indices, e.g. 0,2,4')
+        .default('all')
+        .argParser(parseLayers),
+    )
     .addOption(
       new Option('--limit <n>', 'use at most n images per label from each folder').argParser(int('--limit')),
     )
-    .addOption(new Option('--l2 <lambda>', 'L2 regularisation').default(1e-3).argParser(Number))
+    .addOption(
+      new Option('--l2 <lambda>', 'L2 regularisation, >= 0')
+        .default(1e-3)
+        .argParser(num('--l2', 0, Number.POSITIVE_INFINITY)),
+    )
     .option('--out <file>', 'PNG plot of accuracy against layer', 'probe.png')
     .option('--force', 'overwrite an existing output file')
     .addHelpText(
@@ -43,6 +51,12 @@ Examples:
     )
     .action(async (flags: ProbeFlags) => {
       checkOutputs([flags.out], flags.force);
+      // The config alone settles --layers, before the folders are listed and the weights load.
+      const { nLayer } = readModelConfig(flags.model, 'causal');
+      const layers = flags.layers === 'all' ? Array.from({ length: nLayer + 1 }, (_, i) => i) : flags.layers;
+      for (const l of layers) {
+        if (l > nLayer) throw new CliError(`--layers: ${l} is not a hidden-state index in 0..${nLayer}`);
+      }
       const train = await listLabelled(flags.train);
       const test = await listLabelled(flags.test);
       if (train.labels.join('\0') !== test.labels.join('\0')) {
@@ -63,11 +77,6 @@ Examples:
       const testFiles = limit(test.files);
       const model = await loadCausal(flags, 'batch');
       try {
-        const nLayer = model.config.nLayer;
-        const layers =
-          flags.layers === 'all'
-            ? Array.from({ length: nLayer + 1 }, (_, i) => i)
-            : parseLayers(flags.layers, nLayer);
         const trainImages = await Promise.all(trainFiles.map((f) => readImage(f.path)));
         const testImages = await Promise.all(testFiles.map((f) => readImage(f.path)));
         const bar = progressBar(io, !flags.json, 'probe', layers.length);
@@ -116,11 +125,18 @@ Examples:
     });
 }
 
-function parseLayers(list: string, nLayer: number): number[] {
-  const layers = list.split(',').map((s) => Number(s.trim()));
-  for (const l of layers) {
-    if (!Number.isInteger(l) || l < 0 || l > nLayer)
-      throw new CliError(`--layers: ${l} is not a hidden-state index in 0..${nLayer}`);
+/** Parses --layers: "all", or distinct comma-separated integers >= 0 (the model bounds them later). */
+function parseLayers(list: string): 'all' | number[] {
+  if (list.trim() === 'all') return 'all';
+  const layers: number[] = [];
+  for (const entry of list.split(',').map((s) => s.trim())) {
+    if (entry === '')
+      throw new CliError(`--layers: empty entry in "${list}"; give "all" or indices like 0,2,4`);
+    const l = Number(entry);
+    if (!Number.isInteger(l) || l < 0)
+      throw new CliError(`--layers: "${entry}" is not a hidden-state index (an integer >= 0)`);
+    if (layers.includes(l)) throw new CliError(`--layers: ${l} is listed twice in "${list}"`);
+    layers.push(l);
   }
   return layers;
 }

@@ -1,8 +1,9 @@
 import { randomInt } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import {
+  ImageGPTConfig,
   ImageGPTForCausalImageModeling,
   ImageGPTForImageClassification,
   type RawImage,
@@ -27,6 +28,20 @@ export function modelDir(dir: string | undefined, kind: 'causal' | 'classifier')
     );
   }
   return full;
+}
+
+/**
+ * Reads only the config.json of --model (or the embedded model): cheap, so flags that depend on the
+ * model's shape (layers, rows, sequence length) are checked before the weights load.
+ */
+export function readModelConfig(dir: string | undefined, kind: 'causal' | 'classifier'): ImageGPTConfig {
+  const path = join(modelDir(dir, kind), 'config.json');
+  return ImageGPTConfig.parse(readFileSync(path, 'utf8'), path);
+}
+
+/** How a run names its model in saved files: the --model folder, or `embedded`. */
+export function modelName(dir: string | undefined): string {
+  return dir === undefined ? 'embedded' : resolve(dir);
 }
 
 /**
