@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImageGPTConfig } from '@imagegpt/config';
 import { readSafetensors } from '@imagegpt/core';
+import type { RawImage } from '@imagegpt/processor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeBackend } from '../../node/src/node-backend.js';
 import { HeadsError } from './heads-error.js';
@@ -159,5 +160,42 @@ describe('ImageGPTForCausalImageModeling on igpt-mnist-16', () => {
     const palette = [0, 15, 32, 49, 67, 85, 103, 120, 136, 152, 168, 183, 200, 216, 231, 247];
     for (let p = 0; p < 40; p++) expect(image.data[3 * p]).toBe(palette[sequences[0]![p + 1]!]);
     expect(image.data.subarray(3 * 40).every((v) => v === 0)).toBe(true);
+  });
+
+  it("onRow carries each sequence's partial image, in generate and in complete", async () => {
+    const seen: { row: number; pixels: number[][]; images: RawImage[] }[] = [];
+    const { images } = await model.generate({
+      maxLength: 1 + 48,
+      doSample: true,
+      seed: 3,
+      batchSize: 2,
+      onRow: (e) => {
+        seen.push({ row: e.row, pixels: e.pixels.map((p) => [...p]), images: e.images! });
+      },
+    });
+    expect(seen.map((e) => e.row)).toEqual([0, 1, 2]);
+    for (const { row, pixels, images: partial } of seen) {
+      expect(partial).toHaveLength(2);
+      for (const [i, image] of partial.entries()) {
+        expect(image).toMatchObject({ width: 16, height: 16, channels: 3 });
+        // The rows so far are drawn, the rest is black.
+        const drawn = 16 * (row + 1) * 3;
+        expect(image.data.subarray(drawn).every((v) => v === 0)).toBe(true);
+        expect(pixels[i]).toHaveLength(16 * (row + 1));
+      }
+    }
+    // After the last row, the partial images are the images generate returns.
+    expect(seen.at(-1)!.images).toEqual(images);
+
+    const rowsSeen: number[] = [];
+    const [done] = await model.complete([seen.at(-1)!.pixels[0]!.concat(new Array(16 * 13).fill(0))], {
+      rows: 13,
+      onRow: (e) => {
+        rowsSeen.push(e.row);
+        expect(e.images?.[0]).toMatchObject({ width: 16, height: 16 });
+      },
+    });
+    expect(rowsSeen).toEqual([13, 14, 15]);
+    expect(done!.images).toHaveLength(1);
   });
 });

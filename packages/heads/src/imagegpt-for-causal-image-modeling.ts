@@ -4,6 +4,7 @@ import {
   type GenerateOptions,
   generate,
   type HeadKind,
+  type RowEvent,
 } from '@imagegpt/core';
 import type { RawImage } from '@imagegpt/processor';
 import { causalLoss, crossEntropy } from './cross-entropy.js';
@@ -31,6 +32,21 @@ export interface CausalForwardResult extends ForwardResult {
   loss?: number;
 }
 
+/** What `onRow` receives from the heads: the token rows, and the partial images when there is a processor. */
+export interface ImageRowEvent extends RowEvent {
+  /**
+   * The partial image of each sequence, full size, with the pixels not yet generated black (as in
+   * {@link GenerateOutput.images}). Present when the model has an image processor.
+   */
+  images?: RawImage[];
+}
+
+/** Options of {@link ImageGPTForCausalImageModeling.generate}: core's, with `onRow` given partial images. */
+export interface ImageGenerateOptions extends Omit<GenerateOptions, 'onRow'> {
+  /** Called whenever a generated token completes an image row; a returned promise is awaited. */
+  onRow?: (event: ImageRowEvent) => unknown;
+}
+
 /** What {@link ImageGPTForCausalImageModeling.generate} returns. */
 export interface GenerateOutput {
   /** Prompt + generated tokens per row, SOS first. */
@@ -45,7 +61,7 @@ export interface GenerateOutput {
 }
 
 /** Options of {@link ImageGPTForCausalImageModeling.complete}: generation options plus how much to keep. */
-export interface CompleteOptions extends Omit<GenerateOptions, 'prompt' | 'batchSize' | 'maxLength'> {
+export interface CompleteOptions extends Omit<ImageGenerateOptions, 'prompt' | 'batchSize' | 'maxLength'> {
   /** Image rows kept from the top; the rest is generated. Wins over `fraction`. */
   rows?: number;
   /** Share of the image rows kept, rounded down (default 0.5: the top half). */
@@ -126,8 +142,8 @@ export class ImageGPTForCausalImageModeling extends ImageGPTHead {
    * @example
    * const { sequences, images } = await model.generate({ doSample: true, temperature: 1, seed: 7, batchSize: 4 });
    */
-  async generate(options: GenerateOptions = {}): Promise<GenerateOutput> {
-    const { sequences, scores } = await generate(this.#generative(), options);
+  async generate(options: ImageGenerateOptions = {}): Promise<GenerateOutput> {
+    const { sequences, scores } = await generate(this.#generative(), this.#withRowImages(options));
     const output: GenerateOutput = { sequences };
     if (scores !== undefined) output.scores = scores;
     const { processor } = this;
@@ -175,7 +191,10 @@ export class ImageGPTForCausalImageModeling extends ImageGPTHead {
     const sos = this.config.sosTokenId;
     const prompt = originals.map((pixels) => [sos, ...pixels.slice(0, keep)]);
     const copies = generateOptions.numReturnSequences ?? 1;
-    const { sequences } = await generate(this.#generative(), { ...generateOptions, prompt });
+    const { sequences } = await generate(this.#generative(), {
+      ...this.#withRowImages(generateOptions),
+      prompt,
+    });
     const { processor } = this;
     return originals.map((original, i) => {
       const completions = sequences.slice(i * copies, (i + 1) * copies).map((s) => s.slice(1));
@@ -233,6 +252,22 @@ export class ImageGPTForCausalImageModeling extends ImageGPTHead {
     return {
       config: { vocabSize, nPositions, imageSide: width },
       createDecoder: (batchSize: number) => this.runner.createDecoder(batchSize),
+    };
+  }
+
+  /** Core's options, with `onRow` wrapped to add each sequence's partial image. */
+  #withRowImages<T extends { onRow?: (event: ImageRowEvent) => unknown }>(
+    options: T,
+  ): Omit<T, 'onRow'> & Pick<GenerateOptions, 'onRow'> {
+    const { onRow, ...rest } = options;
+    const { processor } = this;
+    if (onRow === undefined) return rest;
+    if (processor === undefined) return { ...rest, onRow };
+    const { width, height } = imageShape(this.config, processor);
+    return {
+      ...rest,
+      onRow: (event: RowEvent) =>
+        onRow({ ...event, images: event.pixels.map((p) => decodePixels(processor, p, width, height)) }),
     };
   }
 

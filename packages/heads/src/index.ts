@@ -8,7 +8,9 @@ export {
   type CompleteOptions,
   type Completion,
   type GenerateOutput,
+  type ImageGenerateOptions,
   ImageGPTForCausalImageModeling,
+  type ImageRowEvent,
   type NllOptions,
   type NllResult,
 } from './imagegpt-for-causal-image-modeling.js';
