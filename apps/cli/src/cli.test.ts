@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, igpt, json, mnistFolders, REPO, tempDir } from './test-utils.js';
@@ -390,6 +390,22 @@ describe('errors are one clear line with exit code 1', () => {
     expect(run.code).toBe(1);
     expect(oneLine(run.stderr)).toHaveLength(1);
     expect(run.stderr).toMatch(message as RegExp);
+  });
+
+  it('weights that do not fit config.json: one line that counts the list --verbose shows', () => {
+    const dir = tempDir();
+    for (const f of ['model.safetensors'])
+      copyFileSync(join(REPO, '..', 'shared', 'golden', 'tiny-causal', f), join(dir, f));
+    const config = JSON.parse(
+      readFileSync(join(REPO, '..', 'shared', 'golden', 'tiny-causal', 'config.json'), 'utf8'),
+    );
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, n_layer: config.n_layer + 1 }));
+    const run = igpt(['generate', '--model', dir, '--out', join(dir, 'x.png')]);
+    expect(run.code).toBe(1);
+    expect(oneLine(run.stderr)).toHaveLength(1);
+    expect(run.stderr).toMatch(/weights do not match the model: 10 missing \(10 more lines with --verbose\)/);
+    const verbose = igpt(['generate', '--model', dir, '--out', join(dir, 'x.png'), '--verbose']);
+    expect(verbose.stderr).toContain('missing: transformer.h.2.ln_1.weight (expected [32])');
   });
 
   it('an unreadable image', () => {

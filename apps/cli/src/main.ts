@@ -137,11 +137,9 @@ export async function main(argv: string[], baseIo: Io = processIo): Promise<numb
   }
 }
 
+/** The first non-empty line of a message; when more follow (a list of tensors), says how to see them. */
 function oneLine(s: string): string {
-  return (
-    s
-      .split('\n')
-      .find((l) => l.trim() !== '')
-      ?.trim() ?? s
-  );
+  const lines = s.split('\n').filter((l) => l.trim() !== '');
+  const first = lines[0]?.trim() ?? s;
+  return lines.length > 1 ? `${first} (${lines.length - 1} more lines with --verbose)` : first;
 }
