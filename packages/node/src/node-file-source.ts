@@ -1,4 +1,5 @@
-import { open, readFile, stat } from 'node:fs/promises';
+import { constants as bufferConstants } from 'node:buffer';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FileSource } from '@imagegpt/core';
@@ -6,12 +7,16 @@ import type { FileSource } from '@imagegpt/core';
 /** Reads chunks of this size so progress can be reported on large checkpoints. */
 const CHUNK = 16 * 1024 * 1024;
 
+/** The longest typed array this platform can allocate (4 GiB on Node 20, more on later versions). */
+const MAX_READ_BYTES = bufferConstants.MAX_LENGTH;
+
 /**
  * A {@link FileSource} over a folder on disk: a Hugging Face model folder such as
  * `./igpt-small` or a `file:` URL.
  *
  * Paths are resolved inside the folder only; `../` escapes are refused so a hostile index file
- * cannot make the loader read elsewhere.
+ * cannot make the loader read elsewhere. Besides whole-file reads it offers {@link size} and
+ * {@link readRange}, so `loadCheckpoint` reads safetensors files of any size tensor by tensor.
  */
 export class NodeFileSource implements FileSource {
   /** Absolute path of the folder. */
@@ -39,31 +44,96 @@ export class NodeFileSource implements FileSource {
     }
   }
 
+  /**
+   * The whole file, read in 16 MiB chunks through a file handle (`onProgress` after each). A file
+   * longer than the platform's largest typed array (4 GiB on Node 20) is refused with an error
+   * pointing to {@link readRange}, which `loadCheckpoint` uses for safetensors files.
+   */
   async read(
     path: string,
     onProgress?: (loaded: number, total: number | undefined) => void,
   ): Promise<Uint8Array> {
-    const full = this.resolvePath(path);
-    if (!onProgress) return new Uint8Array(await readFile(full));
-    const handle = await open(full, 'r');
-    try {
-      const { size } = await handle.stat();
+    return this.#withHandle(path, async (handle, size) => {
+      if (size > MAX_READ_BYTES) {
+        const limit = MAX_READ_BYTES / 2 ** 30;
+        throw new Error(
+          `${path} is ${size} bytes, more than the ${MAX_READ_BYTES} bytes (${limit} GiB) one buffer can hold here, so it cannot be read whole: use a safetensors file; files over ${limit} GiB are read tensor by tensor only through readRange`,
+        );
+      }
       const out = new Uint8Array(size);
       let loaded = 0;
       while (loaded < size) {
         const { bytesRead } = await handle.read(out, loaded, Math.min(CHUNK, size - loaded), loaded);
-        if (bytesRead === 0) break;
+        if (bytesRead === 0) break; // shrank while reading: return what is there
         loaded += bytesRead;
-        onProgress(loaded, size);
+        onProgress?.(loaded, size);
       }
+      if (size === 0) onProgress?.(0, 0);
       return loaded === size ? out : out.subarray(0, loaded);
-    } finally {
-      await handle.close();
+    });
+  }
+
+  /** The file's length in bytes. */
+  async size(path: string): Promise<number> {
+    const info = await stat(this.resolvePath(path));
+    if (!info.isFile()) throw new Error(`${path} is not a file`);
+    return info.size;
+  }
+
+  /**
+   * Exactly `length` bytes starting at byte `offset`, by positioned reads on a file handle (any
+   * offset, also beyond 4 GiB). A range that runs past the end of the file is refused before
+   * reading, and one the file no longer holds (truncated meanwhile) throws too.
+   */
+  async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    if (!isCount(offset) || !isCount(length)) {
+      throw new Error(`${path}: offset ${offset} and length ${length} must be non-negative integers`);
     }
+    if (length > MAX_READ_BYTES) {
+      throw new Error(
+        `${path}: cannot read ${length} bytes at once; one buffer holds at most ${MAX_READ_BYTES} bytes here`,
+      );
+    }
+    return this.#withHandle(path, async (handle, size) => {
+      if (offset + length > size) {
+        throw new Error(
+          `${path}: cannot read bytes [${offset}, ${offset + length}) of a ${size}-byte file: the range runs past its end`,
+        );
+      }
+      const out = new Uint8Array(length);
+      let loaded = 0;
+      while (loaded < length) {
+        const want = Math.min(CHUNK, length - loaded);
+        const { bytesRead } = await handle.read(out, loaded, want, offset + loaded);
+        if (bytesRead === 0) {
+          throw new Error(
+            `${path}: the file ended at byte ${offset + loaded} while reading bytes [${offset}, ${offset + length}) (truncated while reading?)`,
+          );
+        }
+        loaded += bytesRead;
+      }
+      return out;
+    });
   }
 
   /** A path for messages: `<folder>/<file>`. */
   describe(path: string): string {
     return join(this.location, path);
   }
+
+  /** Opens `path` (inside the folder), runs `use` with the handle and the file's size, closes it. */
+  async #withHandle<T>(path: string, use: (handle: FileHandle, size: number) => Promise<T>): Promise<T> {
+    const handle = await open(this.resolvePath(path), 'r');
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw new Error(`${path} is not a file`);
+      return await use(handle, info.size);
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+function isCount(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
 }

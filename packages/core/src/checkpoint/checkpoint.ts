@@ -16,8 +16,9 @@ export interface WeightTensor {
   /** Dimensions, outermost first; `[]` is a scalar with one element. */
   readonly shape: readonly number[];
   /**
-   * Raw little-endian, row-major (contiguous) data, `numel × dtype size` bytes. Usually a view
-   * into the file's bytes, not a copy: treat it as read-only.
+   * Raw little-endian, row-major (contiguous) data, `numel × dtype size` bytes. A view into the
+   * file's bytes when the file was read whole, the tensor's own read when it was read by range
+   * ({@link readSafetensorsByRange}); either way treat it as read-only.
    */
   readonly bytes: Uint8Array;
 }
@@ -34,7 +35,8 @@ export function formatShape(shape: readonly number[]): string {
 
 /**
  * Named weight tensors read from one checkpoint file or several shards, with typed access.
- * Readers ({@link readSafetensors}, {@link readPytorchBin}) and {@link loadCheckpoint} build it.
+ * Readers ({@link readSafetensors}, {@link readSafetensorsByRange}, {@link readPytorchBin}) and
+ * {@link loadCheckpoint} build it.
  *
  * @example
  * const ckpt = readSafetensors(bytes, { source: 'model.safetensors' });

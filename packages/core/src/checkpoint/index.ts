@@ -4,8 +4,11 @@ export { CheckpointError, type CheckpointErrorInfo } from './errors.js';
 export { type FileSource, type LoadCheckpointOptions, type LoadProgress, loadCheckpoint } from './load.js';
 export { type ReadPytorchBinOptions, readPytorchBin } from './pytorch-zip.js';
 export {
+  type ByteRangeReader,
   type ReadCheckpointOptions,
+  type ReadSafetensorsByRangeOptions,
   readSafetensors,
+  readSafetensorsByRange,
   type SafetensorsInput,
   writeSafetensors,
 } from './safetensors.js';

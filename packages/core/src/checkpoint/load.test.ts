@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { strToU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
+import type { Checkpoint } from './checkpoint.js';
 import { CheckpointError } from './errors.js';
 import { type FileSource, type LoadProgress, loadCheckpoint } from './load.js';
 import { writeSafetensors } from './safetensors.js';
@@ -26,6 +27,43 @@ function memorySource(
       return bytes;
     },
   };
+}
+
+/** The same folder with byte ranges too: records whole reads in `reads` and ranges in `ranges`. */
+function rangedSource(
+  files: Record<string, Uint8Array | string>,
+  location = 'mem://model',
+): FileSource & { reads: string[]; ranges: { path: string; offset: number; length: number }[] } {
+  const bytesOf = (path: string) => {
+    const content = files[path];
+    if (content === undefined) throw new Error(`ENOENT: ${path}`);
+    return typeof content === 'string' ? strToU8(content) : content;
+  };
+  const ranges: { path: string; offset: number; length: number }[] = [];
+  return {
+    ...memorySource(files, location),
+    ranges,
+    size: async (path) => bytesOf(path).length,
+    readRange: async (path, offset, length) => {
+      const bytes = bytesOf(path);
+      if (offset + length > bytes.length) throw new Error(`range past the end of ${path}`);
+      ranges.push({ path, offset, length });
+      return bytes.slice(offset, offset + length);
+    },
+  };
+}
+
+/** Same names (in order), metadata, source, dtypes, shapes and bytes. */
+function expectSameCheckpoint(actual: Checkpoint, expected: Checkpoint): void {
+  expect(actual.source).toBe(expected.source);
+  expect(actual.metadata).toEqual(expected.metadata);
+  expect(actual.names()).toEqual(expected.names());
+  for (const name of expected.names()) {
+    const a = actual.get(name);
+    const e = expected.get(name);
+    expect([a.dtype, a.shape], name).toEqual([e.dtype, e.shape]);
+    expect(Buffer.from(a.bytes).equals(Buffer.from(e.bytes)), name).toBe(true);
+  }
 }
 
 const st = (tensors: Record<string, number[]>) =>
@@ -153,5 +191,69 @@ describe('loadCheckpoint', () => {
     expect((error as CheckpointError).details).toEqual([
       'z: mapped to s1.safetensors, which does not hold it',
     ]);
+  });
+
+  it('reads safetensors tensor by tensor when the source has ranges, giving the same checkpoint', async () => {
+    const dir = sharedDir('golden', 'tiny-causal');
+    const bytes = new Uint8Array(readFileSync(`${dir}/model.safetensors`));
+    const files = { 'model.safetensors': bytes };
+    const whole = await loadCheckpoint(memorySource(files, 'tiny-causal'));
+    const ranged = rangedSource(files, 'tiny-causal');
+    const progress: LoadProgress[] = [];
+    const ckpt = await loadCheckpoint(ranged, { onProgress: (p) => progress.push(p) });
+    expectSameCheckpoint(ckpt, whole);
+    expect(ranged.reads).toEqual([]);
+    // No read holds the whole file: header, then one read per (non-empty) tensor.
+    expect(ranged.ranges.length).toBe(2 + ckpt.names().filter((n) => ckpt.get(n).bytes.length > 0).length);
+    expect(Math.max(...ranged.ranges.map((r) => r.length))).toBeLessThan(bytes.length / 2);
+    expect(progress.length).toBe(ranged.ranges.length - 1);
+    expect(progress.at(-1)).toEqual({ file: 'model.safetensors', loaded: bytes.length, total: bytes.length });
+  });
+
+  it('reads sharded safetensors by range too, giving the same checkpoint', async () => {
+    const files = {
+      'model.safetensors.index.json': index({
+        a: 'model-00001-of-00002.safetensors',
+        b: 'model-00002-of-00002.safetensors',
+        c: 'model-00001-of-00002.safetensors',
+      }),
+      'model-00001-of-00002.safetensors': st({ a: [1, 2], c: [3] }),
+      'model-00002-of-00002.safetensors': st({ b: [4, 5, 6] }),
+    };
+    const whole = await loadCheckpoint(memorySource(files));
+    const ranged = rangedSource(files);
+    const progress: LoadProgress[] = [];
+    expectSameCheckpoint(await loadCheckpoint(ranged, { onProgress: (p) => progress.push(p) }), whole);
+    expect(ranged.reads).toEqual(['model.safetensors.index.json']);
+    expect([...new Set(ranged.ranges.map((r) => r.path))]).toEqual([
+      'model-00001-of-00002.safetensors',
+      'model-00002-of-00002.safetensors',
+    ]);
+    expect(progress.filter((p) => p.loaded === p.total).map((p) => p.file)).toEqual([
+      'model.safetensors.index.json',
+      'model-00001-of-00002.safetensors',
+      'model-00002-of-00002.safetensors',
+    ]);
+  });
+
+  it('still reads pytorch_model.bin whole, and names the file when a range read fails', async () => {
+    const dir = sharedDir('golden', 'tiny-classify');
+    const ranged = rangedSource({ 'pytorch_model.bin': readFileSync(`${dir}/pytorch_model.bin`) });
+    await loadCheckpoint(ranged);
+    expect(ranged.reads).toEqual(['pytorch_model.bin']);
+    expect(ranged.ranges).toEqual([]);
+
+    const failing: FileSource = {
+      location: '/m',
+      exists: async () => true,
+      read: async () => Promise.reject(new Error('whole reads are not expected')),
+      size: async () => 1000,
+      readRange: async () => Promise.reject(new Error('EIO')),
+    };
+    await expect(loadCheckpoint(failing)).rejects.toThrow('/m/model.safetensors: could not be read: EIO');
+    const noSize: FileSource = { ...failing, size: async () => Promise.reject(new Error('EACCES')) };
+    await expect(loadCheckpoint(noSize)).rejects.toThrow('/m/model.safetensors: could not be read: EACCES');
+    const truncated = rangedSource({ 'model.safetensors': st({ a: [1, 2] }).subarray(0, 60) }, '/m');
+    await expect(loadCheckpoint(truncated)).rejects.toThrow(/^\/m\/model\.safetensors: /);
   });
 });

@@ -2,12 +2,16 @@ import { strFromU8 } from 'fflate';
 import { Checkpoint } from './checkpoint.js';
 import { CheckpointError } from './errors.js';
 import { readPytorchBin } from './pytorch-zip.js';
-import { readSafetensors } from './safetensors.js';
+import { type ByteRangeReader, readSafetensors, readSafetensorsByRange } from './safetensors.js';
 
 /**
  * Byte access to a model folder (local directory, URL prefix, in-memory map). Implemented by
  * `@imagegpt/node` over the file system and by `@imagegpt/web` over fetch; paths are relative to
  * {@link FileSource.location} and use `/`.
+ *
+ * A source that also implements {@link FileSource.size} and {@link FileSource.readRange} lets
+ * {@link loadCheckpoint} read safetensors files tensor by tensor, so no buffer ever holds a whole
+ * file (needed for checkpoints of several GiB); without them every file is read whole.
  */
 export interface FileSource {
   /** Where the folder is, for messages (a directory path or a URL). */
@@ -16,6 +20,14 @@ export interface FileSource {
   exists(path: string): Promise<boolean>;
   /** The whole file; `onProgress` may be called as bytes arrive (`total` when known). */
   read(path: string, onProgress?: (loaded: number, total: number | undefined) => void): Promise<Uint8Array>;
+  /** The file's length in bytes. Optional; used together with {@link FileSource.readRange}. */
+  size?(path: string): Promise<number>;
+  /**
+   * Exactly `length` bytes of the file starting at byte `offset`, in a new array the caller may
+   * keep; a range that runs past the end of the file must throw. Optional; used together with
+   * {@link FileSource.size}.
+   */
+  readRange?(path: string, offset: number, length: number): Promise<Uint8Array>;
 }
 
 /** Progress of one file during {@link loadCheckpoint}. */
@@ -30,7 +42,10 @@ export interface LoadProgress {
 export interface LoadCheckpointOptions {
   /** Which format to look for first when a folder has both; default `'safetensors'`. */
   readonly prefer?: 'safetensors' | 'bin';
-  /** Called as each file's bytes arrive. */
+  /**
+   * Called as each file's bytes arrive: per chunk for whole-file reads, per tensor when a
+   * safetensors file is read by range. The last call for a file has `loaded === total`.
+   */
   readonly onProgress?: (info: LoadProgress) => void;
 }
 
@@ -66,17 +81,48 @@ export async function loadCheckpoint(
   );
   for (const { path, sharded, format } of candidates) {
     if (!(await files.exists(path))) continue;
-    return sharded
-      ? loadSharded(files, path, format, options)
-      : parse(format, await read(files, path, options), where(files, path));
+    return sharded ? loadSharded(files, path, format, options) : loadFile(files, path, format, options);
   }
   throw new CheckpointError(`no checkpoint found; looked for ${candidates.map((c) => c.path).join(', ')}`, {
     file: files.location,
   });
 }
 
-function parse(format: Format, bytes: Uint8Array, source: string): Checkpoint {
+/** A source that can read parts of files. */
+type RangedFileSource = FileSource & Required<Pick<FileSource, 'size' | 'readRange'>>;
+
+function hasRanges(files: FileSource): files is RangedFileSource {
+  return typeof files.size === 'function' && typeof files.readRange === 'function';
+}
+
+/** One checkpoint file: safetensors by range when the source allows it, otherwise read whole. */
+async function loadFile(
+  files: FileSource,
+  path: string,
+  format: Format,
+  options: LoadCheckpointOptions,
+): Promise<Checkpoint> {
+  const source = where(files, path);
+  if (format === 'safetensors' && hasRanges(files)) {
+    const { onProgress } = options;
+    return readSafetensorsByRange(await rangeReader(files, path), {
+      source,
+      ...(onProgress && {
+        onProgress: (loaded: number, total: number) => onProgress({ file: path, loaded, total }),
+      }),
+    });
+  }
+  const bytes = await read(files, path, options);
   return format === 'safetensors' ? readSafetensors(bytes, { source }) : readPytorchBin(bytes, { source });
+}
+
+/** A {@link ByteRangeReader} over one file of a source; its failures name the file. */
+async function rangeReader(files: RangedFileSource, path: string): Promise<ByteRangeReader> {
+  const size = await readOrFail(files, path, () => files.size(path));
+  return {
+    size,
+    read: (offset, length) => readOrFail(files, path, () => files.readRange(path, offset, length)),
+  };
 }
 
 function where(files: FileSource, path: string): string {
@@ -85,13 +131,20 @@ function where(files: FileSource, path: string): string {
 
 async function read(files: FileSource, path: string, options: LoadCheckpointOptions): Promise<Uint8Array> {
   const { onProgress } = options;
-  try {
-    return await files.read(
+  return readOrFail(files, path, () =>
+    files.read(
       path,
       onProgress &&
         ((loaded, total) =>
           onProgress(total === undefined ? { file: path, loaded } : { file: path, loaded, total })),
-    );
+    ),
+  );
+}
+
+/** Runs one access to `path`, turning a source's own errors into a CheckpointError naming the file. */
+async function readOrFail<T>(files: FileSource, path: string, access: () => Promise<T>): Promise<T> {
+  try {
+    return await access();
   } catch (error) {
     if (error instanceof CheckpointError) throw error;
     throw new CheckpointError(
@@ -139,7 +192,7 @@ async function loadSharded(
   const parts: Checkpoint[] = [];
   for (const shard of shards) {
     if (!(await files.exists(shard))) throw fail(`names shard "${shard}", which is not in ${files.location}`);
-    parts.push(parse(format, await read(files, shard, options), where(files, shard)));
+    parts.push(await loadFile(files, shard, format, options));
   }
   const merged = Checkpoint.merge(parts, `${indexName} (${shards.length} shards)`);
 

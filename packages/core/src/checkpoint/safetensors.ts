@@ -1,5 +1,5 @@
 import { strFromU8, strToU8 } from 'fflate';
-import { Checkpoint, formatShape, type WeightTensor } from './checkpoint.js';
+import { Checkpoint, formatShape } from './checkpoint.js';
 import { DTYPE_SIZES, isWeightDType, type WeightDType } from './dtype.js';
 import { CheckpointError } from './errors.js';
 
@@ -14,26 +14,139 @@ const MAX_HEADER_BYTES = 100_000_000;
 
 /**
  * Reads a safetensors file held in memory. Every header field is checked against the file before
- * use: the header length, JSON, each dtype, shape and `data_offsets` (in range, ordered, sized
- * `numel × dtype size`, not overlapping another tensor). Tensor bytes are views into `bytes`.
+ * use: the header length, the JSON (no tensor name twice), each dtype, shape and `data_offsets`
+ * (in range, ordered, sized `numel × dtype size`), and the tensors' byte ranges, sorted by offset,
+ * must tile the data area exactly (no overlap, no gap, nothing after the last), as the reference
+ * implementation requires. Tensor bytes are views into `bytes`.
+ *
+ * For files too large to hold in one buffer, use {@link readSafetensorsByRange}.
  *
  * @example
  * const ckpt = readSafetensors(new Uint8Array(await (await fetch(url)).arrayBuffer()), { source: url });
  */
 export function readSafetensors(bytes: Uint8Array, options: ReadCheckpointOptions = {}): Checkpoint {
   const file = options.source ?? 'safetensors data';
-  const fail = (message: string, tensor?: string) =>
-    new CheckpointError(message, tensor === undefined ? { file } : { file, tensor });
+  const fail = failIn(file);
+  checkFileLength(bytes.length, fail);
+  const headerLength = decodeHeaderLength(bytes.subarray(0, 8), bytes.length, fail);
+  const { dataStart, metadata, entries } = parseHeader(
+    bytes.subarray(8, 8 + headerLength),
+    bytes.length,
+    fail,
+  );
+  const tensors = entries.map(({ name, dtype, shape, begin, end }) => ({
+    name,
+    dtype,
+    shape,
+    bytes: bytes.subarray(dataStart + begin, dataStart + end),
+  }));
+  return new Checkpoint(tensors, { source: file, metadata });
+}
 
-  if (bytes.length < 8) {
-    throw fail(
-      `is ${bytes.length} bytes long, too short for safetensors (an 8-byte header length comes first)`,
-    );
+/**
+ * Random access to the bytes of one file, for {@link readSafetensorsByRange}: a file handle, HTTP
+ * range requests, a slice of memory.
+ */
+export interface ByteRangeReader {
+  /** The file's length in bytes. */
+  readonly size: number;
+  /**
+   * Exactly `length` bytes starting at `offset` (the range always lies within {@link size}). The
+   * returned array is kept as the tensor's bytes, so it must not be reused for another read.
+   */
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+/** Options of {@link readSafetensorsByRange}. */
+export interface ReadSafetensorsByRangeOptions extends ReadCheckpointOptions {
+  /**
+   * Called after the header and after each tensor is read: bytes read so far and the file size.
+   * The last call has `loaded === total`.
+   */
+  readonly onProgress?: (loaded: number, total: number) => void;
+}
+
+/**
+ * Reads a safetensors file through a {@link ByteRangeReader}, so no buffer ever holds the whole
+ * file: the 8-byte header length, then the header, then each tensor's bytes (in file order), one
+ * read per tensor. The header is checked exactly as {@link readSafetensors} checks it (same
+ * errors), and every tensor's offsets are validated against the file size before any tensor byte
+ * is read. Each tensor's `bytes` is the array its read returned. The result equals what
+ * `readSafetensors` gives on the same file.
+ *
+ * @example
+ * const handle = await fs.promises.open('model.safetensors');
+ * const { size } = await handle.stat();
+ * const ckpt = await readSafetensorsByRange(
+ *   { size, read: async (offset, length) => { const b = new Uint8Array(length); await handle.read(b, 0, length, offset); return b; } },
+ *   { source: 'model.safetensors' },
+ * );
+ */
+export async function readSafetensorsByRange(
+  reader: ByteRangeReader,
+  options: ReadSafetensorsByRangeOptions = {},
+): Promise<Checkpoint> {
+  const file = options.source ?? 'safetensors data';
+  const fail = failIn(file);
+  const { size } = reader;
+  if (!isCount(size)) throw fail(`size ${String(size)} is not a byte count`);
+  checkFileLength(size, fail);
+  const headerLength = decodeHeaderLength(await readExactly(reader, 0, 8, fail), size, fail);
+  const { dataStart, metadata, entries } = parseHeader(
+    await readExactly(reader, 8, headerLength, fail),
+    size,
+    fail,
+  );
+
+  let loaded = dataStart;
+  options.onProgress?.(loaded, size);
+  // Read in file order (sequential on disk), kept in header order like readSafetensors.
+  const bytesOf = new Map<SafetensorsEntry, Uint8Array>();
+  for (const entry of [...entries].sort(byOffset)) {
+    const length = entry.end - entry.begin;
+    bytesOf.set(entry, await readExactly(reader, dataStart + entry.begin, length, fail, entry.name));
+    loaded += length;
+    options.onProgress?.(loaded, size);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const tensors = entries.map((entry) => ({
+    name: entry.name,
+    dtype: entry.dtype,
+    shape: entry.shape,
+    bytes: bytesOf.get(entry) as Uint8Array,
+  }));
+  return new Checkpoint(tensors, { source: file, metadata });
+}
+
+type Fail = (message: string, tensor?: string) => CheckpointError;
+
+function failIn(file: string): Fail {
+  return (message, tensor) =>
+    new CheckpointError(message, tensor === undefined ? { file } : { file, tensor });
+}
+
+/** One validated header entry; `begin`/`end` are offsets into the data area. */
+interface SafetensorsEntry {
+  readonly name: string;
+  readonly dtype: WeightDType;
+  readonly shape: number[];
+  readonly begin: number;
+  readonly end: number;
+}
+
+const byOffset = (a: SafetensorsEntry, b: SafetensorsEntry) => a.begin - b.begin || a.end - b.end;
+
+function checkFileLength(size: number, fail: Fail): void {
+  if (size < 8) {
+    throw fail(`is ${size} bytes long, too short for safetensors (an 8-byte header length comes first)`);
+  }
+}
+
+/** The header length from the file's first 8 bytes, checked against the `size` of the whole file. */
+function decodeHeaderLength(prefix: Uint8Array, size: number, fail: Fail): number {
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
   // Compared as bigint so that a hostile 2^60 never becomes a size or an allocation.
   const declared = view.getBigUint64(0, true);
-  const room = bytes.length - 8;
+  const room = size - 8;
   if (declared > BigInt(room)) {
     throw fail(
       `header length ${declared} exceeds the ${room} bytes after it: not a safetensors file, or truncated`,
@@ -44,43 +157,137 @@ export function readSafetensors(bytes: Uint8Array, options: ReadCheckpointOption
       `header length ${declared} exceeds the ${MAX_HEADER_BYTES}-byte limit for a safetensors header`,
     );
   }
-  const headerLength = Number(declared);
-  const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
+  return Number(declared);
+}
 
+/**
+ * Decodes and validates the JSON header (`json`, the bytes after the length prefix) of a file of
+ * `size` bytes: entries in header order, each checked against the data area, which they must tile.
+ */
+function parseHeader(
+  json: Uint8Array,
+  size: number,
+  fail: Fail,
+): { dataStart: number; metadata: Record<string, string>; entries: SafetensorsEntry[] } {
+  const headerLength = json.length;
+  const dataStart = 8 + headerLength;
+  const dataLength = size - dataStart;
+
+  const text = strFromU8(json);
   let header: unknown;
   try {
-    header = JSON.parse(strFromU8(bytes.subarray(8, dataStart)));
+    header = JSON.parse(text);
   } catch (error) {
     throw fail(`header (${headerLength} bytes) is not JSON: ${(error as Error).message}`);
   }
   if (!isRecord(header)) throw fail('header must be a JSON object of tensor entries');
+  const repeated = repeatedTopLevelKey(text);
+  if (repeated === '__metadata__') throw fail('the header has "__metadata__" more than once');
+  if (repeated !== undefined) {
+    throw fail('the header names this tensor more than once (JSON would keep only the last)', repeated);
+  }
 
   const metadata = readMetadata(header.__metadata__, fail);
-  const tensors: WeightTensor[] = [];
-  const ranges: { name: string; begin: number; end: number }[] = [];
+  const entries: SafetensorsEntry[] = [];
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const { dtype, shape, begin, end } = readEntry(entry, dataLength, (message) => fail(message, name));
-    ranges.push({ name, begin, end });
-    tensors.push({ name, dtype, shape, bytes: bytes.subarray(dataStart + begin, dataStart + end) });
+    entries.push({ name, ...readEntry(entry, dataLength, (message) => fail(message, name)) });
   }
-
-  ranges.sort((a, b) => a.begin - b.begin || a.end - b.end);
-  for (let i = 1; i < ranges.length; i++) {
-    const previous = ranges[i - 1];
-    const current = ranges[i];
-    if (previous !== undefined && current !== undefined && current.begin < previous.end) {
-      throw fail(
-        `data_offsets [${current.begin}, ${current.end}] overlap "${previous.name}" [${previous.begin}, ${previous.end}]`,
-        current.name,
-      );
-    }
-  }
-  return new Checkpoint(tensors, { source: file, metadata });
+  checkTiling(entries, dataLength, fail);
+  return { dataStart, metadata, entries };
 }
 
-type Fail = (message: string) => CheckpointError;
+/**
+ * The reference implementation requires the tensors' byte ranges, sorted by offset, to cover the
+ * data area exactly from 0 to its end: no overlap, no unreferenced gap, no trailing bytes.
+ */
+function checkTiling(entries: readonly SafetensorsEntry[], dataLength: number, fail: Fail): void {
+  let cursor = 0;
+  let previous: SafetensorsEntry | undefined;
+  const at = (e: SafetensorsEntry) => `"${e.name}" [${e.begin}, ${e.end}]`;
+  for (const entry of [...entries].sort(byOffset)) {
+    if (entry.begin < cursor && previous !== undefined) {
+      throw fail(`data_offsets [${entry.begin}, ${entry.end}] overlap ${at(previous)}`, entry.name);
+    }
+    if (entry.begin > cursor) {
+      throw fail(
+        `data_offsets [${entry.begin}, ${entry.end}] leave data bytes [${cursor}, ${entry.begin}] unreferenced (${previous === undefined ? 'no tensor starts at 0' : `after ${at(previous)}`}); tensors must tile the data area without gaps`,
+        entry.name,
+      );
+    }
+    cursor = entry.end;
+    previous = entry;
+  }
+  if (cursor !== dataLength) {
+    const message = `data bytes [${cursor}, ${dataLength}] are unreferenced: tensors must tile the data area up to the end of the file`;
+    throw previous === undefined
+      ? fail(`holds no tensors, but ${message}`)
+      : fail(`ends at data offset ${cursor} as the last tensor, but ${message}`, previous.name);
+  }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * The first key that appears twice in the top-level object of valid JSON `text` (JSON.parse keeps
+ * only the last, and a reviver only sees the survivor, so the text itself is scanned). Keys are
+ * decoded, so `"a"` and `"\u0061"` are the same; `__proto__` is an ordinary key here.
+ */
+function repeatedTopLevelKey(text: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  let keyNext = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      let escaped = false;
+      while (j < text.length && text.charCodeAt(j) !== QUOTE) {
+        if (text.charCodeAt(j) === BACKSLASH) {
+          escaped = true;
+          j++;
+        }
+        j++;
+      }
+      if (depth === 1 && keyNext) {
+        const key = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
+        if (seen.has(key)) return key;
+        seen.add(key);
+        keyNext = false;
+      }
+      i = j;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      if (depth === 1) keyNext = c === '{';
+    } else if (c === '}' || c === ']') {
+      depth--;
+    } else if (c === ',' && depth === 1) {
+      keyNext = true;
+    }
+  }
+  return undefined;
+}
+
+/** Reads exactly `length` bytes, refusing a reader that returns anything else. */
+async function readExactly(
+  reader: ByteRangeReader,
+  offset: number,
+  length: number,
+  fail: Fail,
+  tensor?: string,
+): Promise<Uint8Array> {
+  if (length === 0) return new Uint8Array(0);
+  const bytes = await reader.read(offset, length);
+  if (!(bytes instanceof Uint8Array) || bytes.length !== length) {
+    const got = bytes instanceof Uint8Array ? `${bytes.length} bytes` : String(bytes);
+    throw fail(
+      `reading ${length} bytes at offset ${offset} returned ${got} (file changed while reading?)`,
+      tensor,
+    );
+  }
+  return bytes;
+}
 
 function readMetadata(value: unknown, fail: Fail): Record<string, string> {
   if (value === undefined) return {};
@@ -89,7 +296,13 @@ function readMetadata(value: unknown, fail: Fail): Record<string, string> {
   for (const [key, item] of Object.entries(value)) {
     if (typeof item !== 'string')
       throw fail(`__metadata__["${key}"] must be a string, got ${JSON.stringify(item)}`);
-    metadata[key] = item;
+    // Defined, not assigned, so that a "__proto__" key stays an ordinary entry.
+    Object.defineProperty(metadata, key, {
+      value: item,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return metadata;
 }
@@ -97,7 +310,7 @@ function readMetadata(value: unknown, fail: Fail): Record<string, string> {
 function readEntry(
   entry: unknown,
   dataLength: number,
-  fail: Fail,
+  fail: (message: string) => CheckpointError,
 ): { dtype: WeightDType; shape: number[]; begin: number; end: number } {
   if (!isRecord(entry)) throw fail('entry must be an object with dtype, shape and data_offsets');
   const { dtype, shape, data_offsets: offsets } = entry;

@@ -1,0 +1,147 @@
+import { constants as bufferConstants } from 'node:buffer';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Checkpoint, loadCheckpoint, readSafetensors, writeSafetensors } from '@imagegpt/core';
+import { describe, expect, it } from 'vitest';
+import { NodeFileSource } from './node-file-source.js';
+import { GOLDEN_DIR } from './test-utils/goldens.js';
+
+/** A NodeFileSource that records whole-file reads and range reads. */
+class RecordingSource extends NodeFileSource {
+  readonly reads: string[] = [];
+  readonly ranges: { path: string; offset: number; length: number }[] = [];
+
+  override read(path: string, onProgress?: (loaded: number, total: number | undefined) => void) {
+    this.reads.push(path);
+    return super.read(path, onProgress);
+  }
+
+  override readRange(path: string, offset: number, length: number) {
+    this.ranges.push({ path, offset, length });
+    return super.readRange(path, offset, length);
+  }
+}
+
+/** A fresh folder under the OS temp dir, removed after `use`. */
+async function withTempDir<T>(use: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'igpt-node-file-source-'));
+  try {
+    return await use(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function expectSameTensors(actual: Checkpoint, expected: Checkpoint): void {
+  expect(actual.names()).toEqual(expected.names());
+  expect(actual.metadata).toEqual(expected.metadata);
+  for (const name of expected.names()) {
+    const a = actual.get(name);
+    const e = expected.get(name);
+    expect([a.dtype, a.shape], name).toEqual([e.dtype, e.shape]);
+    expect(Buffer.from(a.bytes).equals(Buffer.from(e.bytes)), name).toBe(true);
+  }
+}
+
+const GiB = 2 ** 30;
+
+describe('NodeFileSource', () => {
+  it('loads model.safetensors tensor by tensor, the same as reading it whole', async () => {
+    const dir = join(GOLDEN_DIR, 'tiny-causal');
+    const files = new RecordingSource(dir);
+    const progress: { loaded: number; total?: number }[] = [];
+    const ckpt = await loadCheckpoint(files, { onProgress: (p) => progress.push(p) });
+    const bytes = readFileSync(join(dir, 'model.safetensors'));
+    expectSameTensors(ckpt, readSafetensors(bytes));
+    expect(ckpt.source).toBe(join(dir, 'model.safetensors'));
+    expect(files.reads).toEqual([]);
+    expect(files.ranges.every((r) => r.path === 'model.safetensors' && r.length < bytes.length / 2)).toBe(
+      true,
+    );
+    expect(progress.at(-1)).toEqual({ file: 'model.safetensors', loaded: bytes.length, total: bytes.length });
+  });
+
+  it('loads sharded safetensors from disk by range', async () => {
+    await withTempDir(async (dir) => {
+      const shard = (name: string, values: number[]) =>
+        writeSafetensors([{ name, dtype: 'F32', shape: [values.length], data: Float32Array.from(values) }], {
+          format: 'pt',
+        });
+      await writeFile(join(dir, 's1.safetensors'), shard('a', [1, 2, 3]));
+      await writeFile(join(dir, 's2.safetensors'), shard('b', [4]));
+      await writeFile(
+        join(dir, 'model.safetensors.index.json'),
+        JSON.stringify({ weight_map: { a: 's1.safetensors', b: 's2.safetensors' } }),
+      );
+      const files = new RecordingSource(dir);
+      const ckpt = await loadCheckpoint(files);
+      expect(files.reads).toEqual(['model.safetensors.index.json']);
+      expect(new Set(files.ranges.map((r) => r.path))).toEqual(new Set(['s1.safetensors', 's2.safetensors']));
+      expect(Array.from(ckpt.float32('a'))).toEqual([1, 2, 3]);
+      expect(Array.from(ckpt.float32('b'))).toEqual([4]);
+      expect(ckpt.metadata).toEqual({ format: 'pt' });
+    });
+  });
+
+  it('reads whole files in chunks with progress, and exact ranges, refusing ranges past the end', async () => {
+    await withTempDir(async (dir) => {
+      const content = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
+      await writeFile(join(dir, 'f.bin'), content);
+      await writeFile(join(dir, 'empty.bin'), new Uint8Array(0));
+      const files = new NodeFileSource(dir);
+      const progress: [number, number | undefined][] = [];
+      expect(await files.read('f.bin', (loaded, total) => progress.push([loaded, total]))).toEqual(content);
+      expect(progress).toEqual([[1000, 1000]]);
+      expect(await files.read('f.bin')).toEqual(content);
+      expect(await files.read('empty.bin')).toEqual(new Uint8Array(0));
+      expect(await files.size('f.bin')).toBe(1000);
+      expect(await files.readRange('f.bin', 990, 10)).toEqual(content.subarray(990));
+      expect(await files.readRange('f.bin', 1000, 0)).toEqual(new Uint8Array(0));
+      await expect(files.readRange('f.bin', 995, 10)).rejects.toThrow(
+        'f.bin: cannot read bytes [995, 1005) of a 1000-byte file: the range runs past its end',
+      );
+      await expect(files.readRange('f.bin', -1, 4)).rejects.toThrow('must be non-negative integers');
+      await expect(files.readRange('f.bin', 0.5, 4)).rejects.toThrow('must be non-negative integers');
+      await expect(files.size('missing.bin')).rejects.toThrow(/ENOENT/);
+      await expect(files.readRange('../f.bin', 0, 1)).rejects.toThrow(
+        'refusing a path outside the model folder',
+      );
+      await expect(files.size('.')).rejects.toThrow('is not a file');
+    });
+  });
+
+  it('reads ranges beyond 4 GiB of a sparse file, and refuses to read it whole with a clear error', async () => {
+    await withTempDir(async (dir) => {
+      const size = 4.5 * GiB;
+      const at = 4 * GiB + 400 * 2 ** 20; // ≈ 4.4 GiB
+      const marker = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
+      const handle = await open(join(dir, 'big.safetensors'), 'w');
+      try {
+        await handle.truncate(size); // sparse: no disk blocks for the zeros
+        await handle.write(marker, 0, marker.length, at);
+      } finally {
+        await handle.close();
+      }
+      const files = new NodeFileSource(dir);
+      expect(await files.size('big.safetensors')).toBe(size);
+      expect(await files.readRange('big.safetensors', at, 16)).toEqual(marker);
+      expect(await files.readRange('big.safetensors', at - 8, 16)).toEqual(
+        Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7),
+      );
+      expect(await files.readRange('big.safetensors', size - 4, 4)).toEqual(new Uint8Array(4));
+      await expect(files.readRange('big.safetensors', size - 4, 8)).rejects.toThrow('runs past its end');
+
+      if (bufferConstants.MAX_LENGTH < size) {
+        const limit = bufferConstants.MAX_LENGTH / GiB;
+        await expect(files.read('big.safetensors')).rejects.toThrow(
+          `big.safetensors is ${size} bytes, more than the ${bufferConstants.MAX_LENGTH} bytes (${limit} GiB) one buffer can hold here, so it cannot be read whole: use a safetensors file; files over ${limit} GiB are read tensor by tensor only through readRange`,
+        );
+      } else {
+        // Node versions whose typed arrays exceed 4.5 GiB can read it whole; not worth 4.5 GiB here.
+        expect(bufferConstants.MAX_LENGTH).toBeGreaterThanOrEqual(size);
+      }
+    });
+  });
+});
