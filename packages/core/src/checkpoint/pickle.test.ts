@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CheckpointError } from './errors.js';
 import {
+  DEFAULT_UNPICKLE_LIMITS,
   PickleDict,
   type PickleList,
   PickleOpaque,
@@ -234,5 +235,71 @@ describe('unpickle refuses code execution, naming the global or opcode', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('unpickle caps what a pickle may build (pickle bombs)', () => {
+  /** PROTO 2, `head`, `count` × `op`, `tail`, STOP. */
+  const repeated = (head: number[], op: number[], count: number, tail: number[]) =>
+    Uint8Array.from([0x80, 0x02, ...head, ...Array.from({ length: count }, () => op).flat(), ...tail, 0x2e]);
+  const limited = (bytes: Uint8Array, limits: Parameters<typeof unpickle>[1]['limits']) =>
+    unpickle(bytes, { source: 'test.pkl', globals, limits });
+  const refusedWith = (bytes: Uint8Array, limits?: Parameters<typeof unpickle>[1]['limits']) => {
+    try {
+      limited(bytes, limits);
+    } catch (error) {
+      expect(error).toBeInstanceOf(CheckpointError);
+      return (error as Error).message;
+    }
+    return expect.fail('the pickle was accepted');
+  };
+
+  it('has defaults that fit a state dict of tens of thousands of tensors and not much more', () => {
+    // A torch state dict pushes about 21 values and 8 memo entries per tensor, nesting MARKs 3 deep.
+    expect(DEFAULT_UNPICKLE_LIMITS).toEqual({ maxValues: 1_000_000, maxMemo: 500_000, maxMarkDepth: 1_000 });
+  });
+
+  it('counts every value pushed: EMPTY_LISTs up to the cap are read, one more is refused', () => {
+    // PROTO 2 | MARK | 9 × EMPTY_LIST | LIST | STOP: ten values (nine lists and the list of them)
+    const nine = repeated([0x28], [0x5d], 9, [0x6c]);
+    expect((limited(nine, { maxValues: 10 }) as PickleList).items).toHaveLength(9);
+    expect(refusedWith(nine, { maxValues: 9 })).toBe(
+      'test.pkl: pickle byte 12: the pickle builds more than 9 values, the limit for a state dict (a pickle bomb?)',
+    );
+  });
+
+  it('refuses a million and one EMPTY_LISTs with the default cap, in well under a second', () => {
+    const bomb = repeated([0x28], [0x5d], 1_000_001, [0x6c]);
+    const start = performance.now();
+    expect(refusedWith(bomb)).toContain('pickle byte 1000003: the pickle builds more than 1000000 values');
+    expect(performance.now() - start).toBeLessThan(1000);
+  });
+
+  it('counts references too: DUP and memo fetches cannot grow a list without bound', () => {
+    // PROTO 2 | EMPTY_LIST | 20 × (DUP APPEND) | STOP: the list would hold itself 20 times
+    const dups = repeated([0x5d], [0x32, 0x61], 20, []);
+    expect((limited(dups, { maxValues: 21 }) as PickleList).items).toHaveLength(20);
+    expect(refusedWith(dups, { maxValues: 10 })).toContain('more than 10 values');
+    // PROTO 2 | MARK | NONE | BINPUT 0 | 20 × BINGET 0 | LIST | STOP
+    const gets = repeated([0x28, 0x4e, 0x71, 0], [0x68, 0], 20, [0x6c]);
+    expect(refusedWith(gets, { maxValues: 10 })).toContain('more than 10 values');
+  });
+
+  it('caps the memo, counting only new slots', () => {
+    // PROTO 2 | NONE | 4 × MEMOIZE | STOP: slots 0, 1, 2, then a fourth
+    expect(refusedWith(repeated([0x4e], [0x94], 4, []), { maxMemo: 3 })).toBe(
+      'test.pkl: pickle byte 6: the memo grows past 3 entries, the limit for a state dict (a pickle bomb?)',
+    );
+    // PROTO 2 | NONE | 100 × LONG_BINPUT 7 | STOP: one slot, overwritten
+    expect(limited(repeated([0x4e], [0x72, 7, 0, 0, 0], 100, []), { maxMemo: 1 })).toBeNull();
+  });
+
+  it('caps how deep MARKs nest', () => {
+    // PROTO 2 | 5 × MARK | STOP: never closed
+    const marks = repeated([], [0x28], 5, []);
+    expect(refusedWith(marks, { maxMarkDepth: 4 })).toBe(
+      'test.pkl: pickle byte 6: MARKs nest more than 4 deep, the limit for a state dict (a pickle bomb?)',
+    );
+    expect(refusedWith(marks, { maxMarkDepth: 5 })).toContain('STOP inside an unclosed MARK');
   });
 });

@@ -67,6 +67,29 @@ export interface PickleGlobalSpec {
   readonly call?: (args: readonly PickleValue[]) => PickleValue;
 }
 
+/**
+ * Caps on what one pickle may build. Each opcode costs a byte or two of pickle but tens of bytes of
+ * heap, so without them a few megabytes of EMPTY_LIST (and a zip that deflates them 1000 : 1)
+ * exhaust the JavaScript heap. A torch state dict pushes about 21 values per tensor (and writes about
+ * 100 bytes), so the defaults leave room for some 47 000 tensors in one file: ample for a checkpoint
+ * (a sharded one keeps a few thousand per shard), while a bomb stops within about 100 MB of heap.
+ */
+export interface UnpickleLimits {
+  /** Values pushed on the stack, counting memo fetches and DUP (each is a reference to keep). */
+  readonly maxValues: number;
+  /** Memo entries. */
+  readonly maxMemo: number;
+  /** MARKs open at once (torch nests them about 3 deep). */
+  readonly maxMarkDepth: number;
+}
+
+/** The limits {@link unpickle} applies unless told otherwise. */
+export const DEFAULT_UNPICKLE_LIMITS: UnpickleLimits = {
+  maxValues: 1_000_000,
+  maxMemo: 500_000,
+  maxMarkDepth: 1_000,
+};
+
 /** Inputs of {@link unpickle}. */
 export interface UnpickleOptions {
   /** Name of the pickle for messages, for example `pytorch_model.bin: archive/data.pkl`. */
@@ -75,6 +98,8 @@ export interface UnpickleOptions {
   readonly globals: ReadonlyMap<string, PickleGlobalSpec>;
   /** Resolves a BINPERSID / PERSID id (torch: a storage reference); without it those opcodes are refused. */
   readonly persistentLoad?: (pid: PickleValue) => PickleValue;
+  /** Overrides of {@link DEFAULT_UNPICKLE_LIMITS}. */
+  readonly limits?: Partial<UnpickleLimits>;
 }
 
 /** Pickle opcodes by name (protocols 0–5), including the refused ones so a refusal can say what it saw. */
@@ -199,11 +224,14 @@ class Unpickler {
   #stack: PickleValue[] = [];
   readonly #marks: PickleValue[][] = [];
   readonly #memo = new Map<number, PickleValue>();
+  readonly #limits: UnpickleLimits;
+  #values = 0;
 
   constructor(bytes: Uint8Array, options: UnpickleOptions) {
     this.#bytes = bytes;
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#options = options;
+    this.#limits = { ...DEFAULT_UNPICKLE_LIMITS, ...options.limits };
   }
 
   #fail(message: string): CheckpointError {
@@ -247,7 +275,29 @@ class Unpickler {
   }
 
   #push(value: PickleValue): void {
+    if (++this.#values > this.#limits.maxValues) {
+      throw this.#fail(
+        `the pickle builds more than ${this.#limits.maxValues} values, the limit for a state dict (a pickle bomb?)`,
+      );
+    }
     this.#stack.push(value);
+  }
+  #mark(): void {
+    if (this.#marks.length >= this.#limits.maxMarkDepth) {
+      throw this.#fail(
+        `MARKs nest more than ${this.#limits.maxMarkDepth} deep, the limit for a state dict (a pickle bomb?)`,
+      );
+    }
+    this.#marks.push(this.#stack);
+    this.#stack = [];
+  }
+  #memoSet(index: number, value: PickleValue): void {
+    if (this.#memo.size >= this.#limits.maxMemo && !this.#memo.has(index)) {
+      throw this.#fail(
+        `the memo grows past ${this.#limits.maxMemo} entries, the limit for a state dict (a pickle bomb?)`,
+      );
+    }
+    this.#memo.set(index, value);
   }
   #pop(): PickleValue {
     if (this.#stack.length === 0) throw this.#fail('the stack is empty (malformed pickle)');
@@ -297,8 +347,7 @@ class Unpickler {
           if (this.#marks.length > 0) throw this.#fail('STOP inside an unclosed MARK (malformed pickle)');
           return this.#pop();
         case OP.MARK:
-          this.#marks.push(this.#stack);
-          this.#stack = [];
+          this.#mark();
           break;
         case OP.POP:
           this.#pop();
@@ -446,16 +495,16 @@ class Unpickler {
         }
 
         case OP.BINPUT:
-          this.#memo.set(this.#u8(), this.#top());
+          this.#memoSet(this.#u8(), this.#top());
           break;
         case OP.LONG_BINPUT:
-          this.#memo.set(this.#u32(), this.#top());
+          this.#memoSet(this.#u32(), this.#top());
           break;
         case OP.PUT:
-          this.#memo.set(this.#memoIndex(this.#line()), this.#top());
+          this.#memoSet(this.#memoIndex(this.#line()), this.#top());
           break;
         case OP.MEMOIZE:
-          this.#memo.set(this.#memo.size, this.#top());
+          this.#memoSet(this.#memo.size, this.#top());
           break;
         case OP.BINGET:
           this.#push(this.#memoGet(this.#u8()));

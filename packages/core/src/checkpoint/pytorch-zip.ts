@@ -15,7 +15,7 @@ import {
   unpickle,
 } from './pickle.js';
 import type { ReadCheckpointOptions } from './safetensors.js';
-import { ZipArchive } from './zip-archive.js';
+import { ZipArchive, type ZipEntry } from './zip-archive.js';
 
 /** Options of {@link readPytorchBin}. */
 export interface ReadPytorchBinOptions extends ReadCheckpointOptions {
@@ -24,7 +24,26 @@ export interface ReadPytorchBinOptions extends ReadCheckpointOptions {
    * `max(64 MiB, 16 × file size)`. Torch stores members uncompressed, so real files sit near 1×.
    */
   readonly maxExpandedBytes?: number;
+  /**
+   * Most bytes `data.pkl` may hold once expanded; default 16 MiB. Torch writes about 100 bytes per
+   * tensor, and each byte can make the unpickler allocate tens, so this is checked against the
+   * declared size before anything is inflated (and inflation stops at the declared size).
+   */
+  readonly maxPickleBytes?: number;
+  /**
+   * Most bytes that copying non-contiguous views into row-major order may allocate, all tensors
+   * together; default `max(64 MiB, 2 × the bytes of the storages the pickle references)`. A real
+   * state dict copies each storage at most once (a transposed or sliced parameter), often never.
+   */
+  readonly maxCopiedBytes?: number;
+  /** Check the CRC-32 of every member read (default true); see {@link ZipArchive.read}. */
+  readonly verifyChecksums?: boolean;
 }
+
+/** Default of {@link ReadPytorchBinOptions.maxPickleBytes}. */
+const MAX_PICKLE_BYTES = 16 * 1024 * 1024;
+/** Floor of the default {@link ReadPytorchBinOptions.maxCopiedBytes}. */
+const MIN_COPY_BUDGET = 64 * 1024 * 1024;
 
 /** Legacy storage classes that torch names in persistent ids, and the dtype each holds. */
 const STORAGE_DTYPES: Readonly<Record<string, WeightDType>> = {
@@ -69,6 +88,11 @@ class TensorView {
  * file is ever executed. The top-level object must map names to tensors (a state dict).
  * Contiguous tensors are views into `bytes`; strided views are copied into row-major order.
  *
+ * A hostile file costs bounded time and memory: the zip members' expanded sizes, data.pkl's size,
+ * what the unpickler builds (`DEFAULT_UNPICKLE_LIMITS` in pickle.ts) and the bytes copied for strided views
+ * are all capped, and every member's CRC-32 is checked; anything out of bounds is a
+ * {@link CheckpointError} naming the file, member or tensor.
+ *
  * @example
  * const ckpt = readPytorchBin(bytes, { source: 'pytorch_model.bin' });
  */
@@ -90,6 +114,7 @@ export function readPytorchBin(bytes: Uint8Array, options: ReadPytorchBinOptions
   }
   const maxTotalSize = options.maxExpandedBytes ?? Math.max(64 * 1024 * 1024, 16 * bytes.length);
   const zip = ZipArchive.open(bytes, file, { maxTotalSize });
+  const verify = options.verifyChecksums !== false;
 
   const pickles = zip.names().filter((name) => /^[^/]+\/data\.pkl$/.test(name));
   const pickleName = pickles[0];
@@ -103,7 +128,7 @@ export function readPytorchBin(bytes: Uint8Array, options: ReadPytorchBinOptions
   const prefix = pickleName.slice(0, -'data.pkl'.length);
   const byteorder = zip.entry(`${prefix}byteorder`);
   if (byteorder !== undefined) {
-    const order = strFromU8(zip.read(`${prefix}byteorder`)).trim();
+    const order = strFromU8(zip.read(`${prefix}byteorder`, { verify })).trim();
     if (order !== 'little')
       throw fail(`was saved with byteorder "${order}"; only little-endian checkpoints are supported`);
   }
@@ -137,7 +162,7 @@ export function readPytorchBin(bytes: Uint8Array, options: ReadPytorchBinOptions
     const member = `${prefix}data/${key}`;
     if (zip.entry(member) === undefined)
       throw fail(`the pickle refers to storage "${key}" but the archive has no ${member}`);
-    const data = zip.read(member);
+    const data = zip.read(member, { verify });
     const expected = numel * DTYPE_SIZES[dtype];
     if (data.length !== expected) {
       throw fail(`storage ${member} holds ${data.length} bytes; ${numel} × ${dtype} needs ${expected}`);
@@ -147,7 +172,15 @@ export function readPytorchBin(bytes: Uint8Array, options: ReadPytorchBinOptions
     return new PickleOpaque(`storage ${key}`, storage);
   };
 
-  const root = unpickle(zip.read(pickleName, { verify: true }), {
+  const maxPickleBytes = options.maxPickleBytes ?? MAX_PICKLE_BYTES;
+  const pickleSize = (zip.entry(pickleName) as ZipEntry).size;
+  if (pickleSize > maxPickleBytes) {
+    throw fail(
+      `${pickleName} declares ${pickleSize} bytes; the limit is ${maxPickleBytes} (a state dict's pickle ` +
+        'takes about 100 bytes per tensor), so it is refused unread (a pickle bomb?)',
+    );
+  }
+  const root = unpickle(zip.read(pickleName, { verify }), {
     source: `${file}: ${pickleName}`,
     globals: TORCH_GLOBALS,
     persistentLoad,
@@ -155,6 +188,9 @@ export function readPytorchBin(bytes: Uint8Array, options: ReadPytorchBinOptions
   if (!(root instanceof PickleDict)) {
     throw fail(`${pickleName} holds ${describe(root)}; expected a state dict (names → tensors)`);
   }
+  let storageBytes = 0;
+  for (const storage of storages.values()) storageBytes += storage.bytes.length;
+  const budget = { left: options.maxCopiedBytes ?? Math.max(MIN_COPY_BUDGET, 2 * storageBytes) };
   const tensors: WeightTensor[] = [];
   for (const [name, value] of root.entries) {
     if (typeof name !== 'string') throw fail(`state dict key ${String(name)} is not a string`);
@@ -164,7 +200,17 @@ export function readPytorchBin(bytes: Uint8Array, options: ReadPytorchBinOptions
         name,
       );
     }
-    tensors.push(materialize(name, value.value, fail));
+    try {
+      tensors.push(materialize(name, value.value, budget, fail));
+    } catch (error) {
+      if (error instanceof CheckpointError) throw error;
+      // Whatever the engine throws (an allocation it refuses, say) still means a bad view.
+      throw new CheckpointError(
+        `could not be materialised: ${(error as Error).message}`,
+        { file, tensor: name },
+        { cause: error },
+      );
+    }
   }
   return new Checkpoint(tensors, { source: file });
 }
@@ -240,23 +286,33 @@ const TORCH_GLOBALS: ReadonlyMap<string, PickleGlobalSpec> = new Map<string, Pic
   ...Object.keys(STORAGE_DTYPES).map((name): [string, PickleGlobalSpec] => [`torch.${name}`, {}]),
 ]);
 
-/** Turns a strided view into a row-major tensor, checking that it stays inside its storage. */
+/**
+ * Turns a strided view into a row-major tensor: a view into the storage when it is contiguous,
+ * else a copy charged to `budget`. Every index is checked to stay inside the storage, and every
+ * product of size and stride to stay an exact integer, before anything is read or allocated.
+ */
 function materialize(
   name: string,
   view: TensorView,
+  budget: { left: number },
   fail: (message: string, tensor?: string) => CheckpointError,
 ): WeightTensor {
   const { storage, offset, shape, stride } = view;
-  const numel = shapeSize(shape);
+  const numel = shapeSize(shape); // exact or unsafe: the sizes are safe non-negative integers
   const itemsize = DTYPE_SIZES[storage.dtype];
+  const layout = () => `view (offset ${offset}, size ${formatShape(shape)}, stride ${formatShape(stride)})`;
   if (!Number.isSafeInteger(numel)) throw fail(`shape ${formatShape(shape)} is too large`, name);
   if (numel === 0) return { name, dtype: storage.dtype, shape, bytes: new Uint8Array(0) };
 
-  const last = shape.reduce((end, d, i) => end + (d - 1) * (stride[i] as number), offset);
+  let last = offset;
+  for (let d = 0; d < shape.length; d++) {
+    last += ((shape[d] as number) - 1) * (stride[d] as number);
+    // Each term is at most MAX_SAFE_INTEGER² < 2^107, so an overflow anywhere leaves `last` unsafe.
+    if (!Number.isSafeInteger(last)) throw fail(`${layout()} reaches beyond any possible storage`, name);
+  }
   if (last >= storage.numel) {
     throw fail(
-      `view (offset ${offset}, size ${formatShape(shape)}, stride ${formatShape(stride)}) reaches element ${last} ` +
-        `but storage "${storage.key}" holds ${storage.numel}`,
+      `${layout()} reaches element ${last} but storage "${storage.key}" holds ${storage.numel}`,
       name,
     );
   }
@@ -270,24 +326,79 @@ function materialize(
       bytes: storage.bytes.subarray(begin, begin + numel * itemsize),
     };
   }
+  if (numel > storage.numel) {
+    // Only overlapping strides (a stride-0 broadcast, as from expand()) fit more elements than the
+    // storage holds; a state dict never saves one, and copying it could take any amount of memory.
+    throw fail(
+      `${layout()} has ${numel} elements but storage "${storage.key}" holds ${storage.numel}: ` +
+        'its strides overlap (a broadcast view), which a state dict does not hold',
+      name,
+    );
+  }
+  const size = numel * itemsize;
+  if (size > budget.left) {
+    throw fail(
+      `copying this ${layout()} into row-major order would exceed the budget for copied views ` +
+        `(${budget.left} of its bytes left, ${size} needed)`,
+      name,
+    );
+  }
+  budget.left -= size;
+  return { name, dtype: storage.dtype, shape, bytes: gather(view, numel, itemsize) };
+}
+
+/**
+ * Copies a strided view into row-major order, a whole item at a time in the widest unit (4, 2 or 1
+ * bytes) that the item size and the storage's alignment allow; the innermost dimension runs in a
+ * tight loop, an odometer steps the outer ones.
+ */
+function gather(view: TensorView, numel: number, itemsize: number): Uint8Array {
+  const { storage, offset, shape, stride } = view;
+  const bytes = storage.bytes;
   const out = new Uint8Array(numel * itemsize);
-  const index = new Array<number>(shape.length).fill(0);
-  let source = offset;
-  for (let n = 0; n < numel; n++) {
-    out.set(storage.bytes.subarray(source * itemsize, (source + 1) * itemsize), n * itemsize);
-    // Odometer over the multi-index, innermost dimension fastest.
-    for (let d = shape.length - 1; d >= 0; d--) {
+  const unit =
+    itemsize % 4 === 0 && bytes.byteOffset % 4 === 0
+      ? 4
+      : itemsize % 2 === 0 && bytes.byteOffset % 2 === 0
+        ? 2
+        : 1;
+  const units = (array: Uint8Array) =>
+    unit === 4
+      ? new Uint32Array(array.buffer, array.byteOffset, array.length / 4)
+      : unit === 2
+        ? new Uint16Array(array.buffer, array.byteOffset, array.length / 2)
+        : array;
+  const from = units(bytes);
+  const to = units(out);
+  const per = itemsize / unit;
+
+  const rank = shape.length;
+  const inner = shape[rank - 1] as number;
+  const innerStep = (stride[rank - 1] as number) * per;
+  const index = new Array<number>(rank).fill(0);
+  let base = offset * per;
+  let o = 0;
+  for (let row = numel / inner; row > 0; row--) {
+    let at = base;
+    if (per === 1) {
+      for (let j = 0; j < inner; j++, at += innerStep) to[o++] = from[at] as number;
+    } else {
+      for (let j = 0; j < inner; j++, at += innerStep)
+        for (let k = 0; k < per; k++) to[o++] = from[at + k] as number;
+    }
+    // Odometer over the outer dimensions, the last of them fastest.
+    for (let d = rank - 2; d >= 0; d--) {
       const i = (index[d] as number) + 1;
       if (i < (shape[d] as number)) {
         index[d] = i;
-        source += stride[d] as number;
+        base += (stride[d] as number) * per;
         break;
       }
       index[d] = 0;
-      source -= (i - 1) * (stride[d] as number);
+      base -= (i - 1) * (stride[d] as number) * per;
     }
   }
-  return { name, dtype: storage.dtype, shape, bytes: out };
+  return out;
 }
 
 /** Row-major layout, ignoring the stride of size-1 dimensions (torch leaves those arbitrary). */

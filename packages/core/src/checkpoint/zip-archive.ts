@@ -176,8 +176,13 @@ export class ZipArchive {
   }
 
   /**
-   * The member's bytes: a view into the archive when stored, a fresh buffer when deflated.
-   * `verify` checks the CRC-32 (always done for deflated members, whose expansion costs more anyway).
+   * The member's bytes: a view into the archive when stored, a fresh buffer when deflated (never
+   * more than its declared size: expansion stops at the first byte past it).
+   *
+   * The CRC-32 is checked unless `verify` is false (about 1 GB/s; torch's own reader skips it, but
+   * a flipped bit in a weight would otherwise load silently). A declared CRC of 0 means "not
+   * recorded": `torch.save` writes 0 when `torch.serialization.set_crc32_options(False)` is in
+   * effect, and torch.load reads such files, so they are not refused.
    */
   read(name: string, options: { readonly verify?: boolean } = {}): Uint8Array {
     const entry = this.#entries.get(name);
@@ -185,7 +190,7 @@ export class ZipArchive {
       throw new CheckpointError(`zip member "${name}" does not exist`, { file: this.#file });
     const raw = this.#bytes.subarray(entry.dataOffset, entry.dataOffset + entry.compressedSize);
     const data = entry.method === 0 ? raw : this.#inflate(entry, raw);
-    if ((options.verify === true || entry.method !== 0) && crc32(data) !== entry.crc32) {
+    if (options.verify !== false && entry.crc32 !== 0 && crc32(data) !== entry.crc32) {
       throw new CheckpointError(`zip member "${name}" fails its CRC-32 check (corrupt file)`, {
         file: this.#file,
       });
@@ -231,20 +236,67 @@ function findEndRecord(view: DataView): number {
   return -1;
 }
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
+/**
+ * CRC-32 tables for slicing by 16: table k (entries 256·k … 256·k + 255) advances a CRC over a byte
+ * followed by k zero bytes, so 16 input bytes fold in with 16 independent lookups.
+ */
+const CRC_TABLES = (() => {
+  const table = new Int32Array(256 * 16);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
+    table[n] = c;
+  }
+  for (let k = 1; k < 16; k++) {
+    for (let n = 0; n < 256; n++) {
+      const previous = table[(k - 1) * 256 + n] as number;
+      table[k * 256 + n] = (previous >>> 8) ^ (table[previous & 0xff] as number);
+    }
   }
   return table;
 })();
 
-/** CRC-32 (IEEE, as zip uses). */
+/** Whether this host stores a Uint32Array little-endian (so word reads see the bytes in file order). */
+const LITTLE_ENDIAN_HOST = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/**
+ * CRC-32 (IEEE, as zip uses), sliced by 16 over 4-byte-aligned words: about 1.2 GB/s in V8, against
+ * 0.4 GB/s a byte at a time, so checking every member of a 300 MB checkpoint costs about 0.25 s.
+ */
 export function crc32(data: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++)
-    c = (CRC_TABLE[(c ^ (data[i] as number)) & 0xff] as number) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  const t = CRC_TABLES;
+  let c = -1;
+  let i = 0;
+  const n = data.length;
+  if (LITTLE_ENDIAN_HOST && n >= 64) {
+    while ((data.byteOffset + i) % 4 !== 0) c = (t[(c ^ (data[i++] as number)) & 0xff] as number) ^ (c >>> 8);
+    const blocks = (n - i) >>> 4;
+    const words = new Uint32Array(data.buffer, data.byteOffset + i, blocks * 4);
+    for (let w = 0; w < words.length; w += 4) {
+      const a = c ^ (words[w] as number);
+      const b = words[w + 1] as number;
+      const d = words[w + 2] as number;
+      const e = words[w + 3] as number;
+      c =
+        (t[3840 + (a & 0xff)] as number) ^
+        (t[3584 + ((a >>> 8) & 0xff)] as number) ^
+        (t[3328 + ((a >>> 16) & 0xff)] as number) ^
+        (t[3072 + (a >>> 24)] as number) ^
+        (t[2816 + (b & 0xff)] as number) ^
+        (t[2560 + ((b >>> 8) & 0xff)] as number) ^
+        (t[2304 + ((b >>> 16) & 0xff)] as number) ^
+        (t[2048 + (b >>> 24)] as number) ^
+        (t[1792 + (d & 0xff)] as number) ^
+        (t[1536 + ((d >>> 8) & 0xff)] as number) ^
+        (t[1280 + ((d >>> 16) & 0xff)] as number) ^
+        (t[1024 + (d >>> 24)] as number) ^
+        (t[768 + (e & 0xff)] as number) ^
+        (t[512 + ((e >>> 8) & 0xff)] as number) ^
+        (t[256 + ((e >>> 16) & 0xff)] as number) ^
+        (t[e >>> 24] as number);
+    }
+    i += blocks * 16;
+  }
+  for (; i < n; i++) c = (t[(c ^ (data[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  return ~c >>> 0;
 }
