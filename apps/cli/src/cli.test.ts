@@ -392,6 +392,16 @@ describe('errors are one clear line with exit code 1', () => {
     expect(run.stderr).toMatch(message as RegExp);
   });
 
+  it('`pnpm igpt` resolves relative paths where the user typed it (INIT_CWD), not at the root', () => {
+    const dir = tempDir();
+    const run = igpt(['generate', '--n', '1', '--seed', '1', '--out', 'here.png'], {
+      env: { npm_lifecycle_event: 'igpt', INIT_CWD: dir },
+    });
+    expect(run.code).toBe(0);
+    expect(existsSync(join(dir, 'here.png'))).toBe(true);
+    expect(existsSync(join(REPO, 'here.png'))).toBe(false);
+  });
+
   it('weights that do not fit config.json: one line that counts the list --verbose shows', () => {
     const dir = tempDir();
     for (const f of ['model.safetensors'])

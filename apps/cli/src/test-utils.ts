@@ -15,12 +15,12 @@ export interface CliRun {
 }
 
 /** Runs `igpt ...args` and returns its exit code and output. */
-export function igpt(args: string[], options: { cwd?: string } = {}): CliRun {
+export function igpt(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): CliRun {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build the CLI first (pnpm build)`);
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? REPO,
     encoding: 'utf8',
-    env: { ...process.env, FORCE_COLOR: '0' },
+    env: { ...process.env, FORCE_COLOR: '0', ...options.env },
     maxBuffer: 64 * 1024 * 1024,
   });
   const why = r.error ? `spawn error: ${r.error.message}` : r.signal ? `killed by ${r.signal}` : '';
