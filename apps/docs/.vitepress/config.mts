@@ -49,6 +49,7 @@ export default defineConfig({
         text: 'Reference',
         items: [
           { text: 'CLI', link: '/reference/cli' },
+          { text: 'config.json schema', link: '/reference/config-schema' },
           { text: 'Performance', link: '/performance' },
           { text: 'API', link: '/api/', items: apiItems },
         ],

@@ -123,6 +123,33 @@ if (existsSync(bin)) {
   );
 }
 
+// 2b. The config.json schema, from the same zod schema that validates configs (ImageGPTConfig.jsonSchema).
+step('config.json schema');
+{
+  const { ImageGPTConfig } = await import(
+    pathToFileURL(join(root, 'packages', 'config', 'dist', 'index.js')).href
+  );
+  const schema = JSON.stringify(ImageGPTConfig.jsonSchema(), null, 2);
+  mkdirSync(join(docs, 'public'), { recursive: true });
+  writeFileSync(join(docs, 'public', 'config.schema.json'), `${schema}\n`);
+  writeFileSync(
+    join(docs, 'reference', 'config-schema.md'),
+    [
+      '# config.json schema',
+      '',
+      'The JSON Schema of an ImageGPT `config.json`, generated from the zod schema `@imagegpt/config` validates',
+      "with (`ImageGPTConfig.jsonSchema()`), with HF's defaults and the bounds this library enforces. Unknown keys",
+      'are allowed and kept on a round trip. Download it as [config.schema.json](/config.schema.json) for an',
+      "editor's JSON validation.",
+      '',
+      '```json',
+      schema,
+      '```',
+      '',
+    ].join('\n'),
+  );
+}
+
 // 3. The embedded model, served as static files for the live demo, and its model-card figures.
 step('embedded model for the demo');
 const models = join(docs, 'public', 'models');
