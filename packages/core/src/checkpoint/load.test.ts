@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { strToU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import type { Checkpoint } from './checkpoint.js';
 import { CheckpointError } from './errors.js';
 import { type FileSource, type LoadProgress, loadCheckpoint } from './load.js';
 import { writeSafetensors } from './safetensors.js';
+import { expectSameCheckpoint } from './test-utils/same-checkpoint.js';
 import { f32Bytes, sharedDir, stateDictPickle, torchZip } from './test-utils/torch-fixtures.js';
 
 /** A model folder in memory; records which files were read. */
@@ -53,19 +53,6 @@ function rangedSource(
   };
 }
 
-/** Same names (in order), metadata, source, dtypes, shapes and bytes. */
-function expectSameCheckpoint(actual: Checkpoint, expected: Checkpoint): void {
-  expect(actual.source).toBe(expected.source);
-  expect(actual.metadata).toEqual(expected.metadata);
-  expect(actual.names()).toEqual(expected.names());
-  for (const name of expected.names()) {
-    const a = actual.get(name);
-    const e = expected.get(name);
-    expect([a.dtype, a.shape], name).toEqual([e.dtype, e.shape]);
-    expect(Buffer.from(a.bytes).equals(Buffer.from(e.bytes)), name).toBe(true);
-  }
-}
-
 const st = (tensors: Record<string, number[]>) =>
   writeSafetensors(
     Object.entries(tensors).map(([name, values]) => ({
@@ -79,17 +66,20 @@ const st = (tensors: Record<string, number[]>) =>
 const index = (weightMap: Record<string, string>) =>
   JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap });
 
+/** Two safetensors shards and their index: a and c in the first, b in the second. */
+const shardedFiles = () => ({
+  'model.safetensors.index.json': index({
+    a: 'model-00001-of-00002.safetensors',
+    b: 'model-00002-of-00002.safetensors',
+    c: 'model-00001-of-00002.safetensors',
+  }),
+  'model-00001-of-00002.safetensors': st({ a: [1, 2], c: [3] }),
+  'model-00002-of-00002.safetensors': st({ b: [4, 5, 6] }),
+});
+
 describe('loadCheckpoint', () => {
   it('loads sharded safetensors through the index weight_map, reporting progress', async () => {
-    const source = memorySource({
-      'model.safetensors.index.json': index({
-        a: 'model-00001-of-00002.safetensors',
-        b: 'model-00002-of-00002.safetensors',
-        c: 'model-00001-of-00002.safetensors',
-      }),
-      'model-00001-of-00002.safetensors': st({ a: [1, 2], c: [3] }),
-      'model-00002-of-00002.safetensors': st({ b: [4, 5, 6] }),
-    });
+    const source = memorySource(shardedFiles());
     const progress: LoadProgress[] = [];
     const ckpt = await loadCheckpoint(source, { onProgress: (info) => progress.push(info) });
     expect(ckpt.names()).toEqual(['a', 'c', 'b']);
@@ -211,15 +201,7 @@ describe('loadCheckpoint', () => {
   });
 
   it('reads sharded safetensors by range too, giving the same checkpoint', async () => {
-    const files = {
-      'model.safetensors.index.json': index({
-        a: 'model-00001-of-00002.safetensors',
-        b: 'model-00002-of-00002.safetensors',
-        c: 'model-00001-of-00002.safetensors',
-      }),
-      'model-00001-of-00002.safetensors': st({ a: [1, 2], c: [3] }),
-      'model-00002-of-00002.safetensors': st({ b: [4, 5, 6] }),
-    };
+    const files = shardedFiles();
     const whole = await loadCheckpoint(memorySource(files));
     const ranged = rangedSource(files);
     const progress: LoadProgress[] = [];

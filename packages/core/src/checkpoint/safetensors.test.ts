@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { strToU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import type { Checkpoint } from './checkpoint.js';
 import { CheckpointError } from './errors.js';
 import {
   type ByteRangeReader,
@@ -11,6 +10,7 @@ import {
   writeSafetensors,
 } from './safetensors.js';
 import { expectOnlyCheckpointErrors } from './test-utils/corruption.js';
+import { expectSameCheckpoint } from './test-utils/same-checkpoint.js';
 import { sharedDir } from './test-utils/torch-fixtures.js';
 
 /** A safetensors file whose header is exactly `header` (no validation): for hostile inputs. */
@@ -61,20 +61,6 @@ async function expectRefused(bytes: Uint8Array, message: string | RegExp): Promi
   expect(ranged).toBeInstanceOf(CheckpointError);
   expect((ranged as Error).message).toBe((sync as Error).message);
   expect((ranged as CheckpointError).tensor).toBe((sync as CheckpointError).tensor);
-}
-
-/** Same names (in order), metadata, source, dtypes, shapes and bytes. */
-function expectSameCheckpoint(actual: Checkpoint, expected: Checkpoint): void {
-  expect(actual.source).toBe(expected.source);
-  expect(actual.metadata).toEqual(expected.metadata);
-  expect(actual.names()).toEqual(expected.names());
-  for (const name of expected.names()) {
-    const a = actual.get(name);
-    const e = expected.get(name);
-    expect(a.dtype, name).toBe(e.dtype);
-    expect(a.shape, name).toEqual(e.shape);
-    expect(Buffer.from(a.bytes).equals(Buffer.from(e.bytes)), name).toBe(true);
-  }
 }
 
 const small = () =>
