@@ -162,12 +162,11 @@ describe('pickle bombs', () => {
       { level: 9 },
     );
     expect(bomb.length).toBeLessThan(70_000);
-    const start = performance.now();
+    // The tally holds every case to the 1 s budget; refused unread, this one takes microseconds.
     expect(refused('64 MB of EMPTY_LIST, deflated', bomb)).toBe(
       "bad.bin: archive/data.pkl declares 64000003 bytes; the limit is 16777216 (a state dict's pickle takes " +
         'about 100 bytes per tensor), so it is refused unread (a pickle bomb?)',
     );
-    expect(performance.now() - start).toBeLessThan(500);
     // Lying about the size does not help: inflation stops at the first block past the declared size.
     expect(
       refused('64 MB data.pkl declaring 1000 bytes', setDeclaredSize(bomb, 'archive/data.pkl', 1000)),
