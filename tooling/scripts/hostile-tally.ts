@@ -1,6 +1,6 @@
-// Shared by the hostile-input tests (config, processor, images): run one case, count it, and fail it
-// when it throws anything but the package's typed error or runs over the time budget.
-
+// Shared by the hostile-input tests (config, processor, images, checkpoints): run one case, count it,
+// and fail it when it throws anything but the package's typed error or runs over the time budget.
+import fc from 'fast-check';
 /** A case ends in the package's typed error or in an accepted value. */
 export type Outcome<T, E> = { kind: 'typed'; error: E } | { kind: 'accepted'; value: T };
 
@@ -81,4 +81,18 @@ export class HostileTally<E extends Error> {
   #sample(line: string): void {
     if (this.samples.length < 10) this.samples.push(line);
   }
+}
+
+/** `text` with 1 to 4 characters replaced by random ones (codes 0–255): damaged files for fast-check. */
+export function flippedText(text: string): fc.Arbitrary<string> {
+  return fc
+    .array(fc.tuple(fc.nat({ max: text.length - 1 }), fc.integer({ min: 0, max: 255 })), {
+      minLength: 1,
+      maxLength: 4,
+    })
+    .map((flips) => {
+      const chars = [...text];
+      for (const [at, code] of flips) chars[at] = String.fromCharCode(code);
+      return chars.join('');
+    });
 }

@@ -28,6 +28,11 @@ export interface LoadOptions {
   prefill?: PrefillKind;
   /** Called while weight files are read. */
   onProgress?: (e: { file: string; loaded: number; total?: number }) => void;
+  /**
+   * Called once config.json (and preprocessor_config.json) are read and before any weight file is:
+   * the place to refuse a model by its size without downloading it. A rejection stops the load.
+   */
+  beforeWeights?: (config: ImageGPTConfig) => void | Promise<void>;
 }
 
 /** Everything a head needs, already in memory: what `fromParts` takes. */

@@ -31,6 +31,7 @@ export async function loadParts(files: FileSource, options: LoadOptions): Promis
     : undefined;
   // Checked before the weights are read: a mismatch would otherwise show only after a generation.
   if (processor !== undefined) checkProcessorMatches(config, processor, `${files.location}/${PREPROCESSOR}`);
+  await options.beforeWeights?.(config);
   const checkpoint = await loadCheckpoint(files, {
     ...(options.prefer === undefined ? {} : { prefer: options.prefer }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),

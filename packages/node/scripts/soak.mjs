@@ -147,8 +147,6 @@ export async function runSoak(api, options = {}) {
     for (let i = 1; i < warmup; i++) await generateOne(i);
     await settle(gc);
     const atWarmup = process.memoryUsage();
-    const rssAfterWarmup = atWarmup.rss;
-    const heapAfterWarmup = atWarmup.heapUsed;
     const sessionsAfterWarmup = backendCounts.sessionsCreated;
     const samples = [];
     let generated = 0;
@@ -172,9 +170,9 @@ export async function runSoak(api, options = {}) {
       return process.memoryUsage();
     };
     const start = performance.now();
-    const atRoundEnd = await round('');
+    const atEnd = await round('');
     const seconds = (performance.now() - start) / 1000;
-    const growth = (atRoundEnd.rss - rssAfterWarmup) / rssAfterWarmup;
+    const growth = (atEnd.rss - atWarmup.rss) / atWarmup.rss;
     // A short run cannot tell a one-off step (the allocator or V8 sizing itself up) from a leak.
     // With `confirm`, growth over the limit earns one more round from the new level: a leak grows
     // about as much again, a step does not. The full soak runs without it.
@@ -182,14 +180,10 @@ export async function runSoak(api, options = {}) {
     if (options.confirm === true && growth > maxGrowth) {
       log(`  RSS grew ${(growth * 100).toFixed(2)}%; one more round to see whether it levels off`);
       const atConfirm = await round('confirming: ');
-      confirmGrowth = (atConfirm.rss - atRoundEnd.rss) / atRoundEnd.rss;
+      confirmGrowth = (atConfirm.rss - atEnd.rss) / atEnd.rss;
     }
     // The same seed at the end gives the same image as at the start: nothing drifted or leaked state.
     const last = (await generateOne(0)).sequences;
-    // RSS, heap and buffers at the end of the measured round.
-    const atEnd = atRoundEnd;
-    const rssEnd = atEnd.rss;
-    const heapEnd = atEnd.heapUsed;
     const decodersLive = decoders.created - decoders.disposed;
     const tensorsLiveBeforeDispose = backendCounts.tensorsLive;
     await model.dispose();
@@ -230,13 +224,14 @@ export async function runSoak(api, options = {}) {
       warmup,
       seconds: Number(seconds.toFixed(1)),
       msPerGeneration: Number(((seconds * 1000) / n).toFixed(1)),
-      rssAfterWarmupMiB: Number((rssAfterWarmup / 2 ** 20).toFixed(1)),
-      rssEndMiB: Number((rssEnd / 2 ** 20).toFixed(1)),
+      // Memory after warm-up and at the end of the measured round (the confirming one aside).
+      rssAfterWarmupMiB: mib(atWarmup.rss),
+      rssEndMiB: mib(atEnd.rss),
       rssGrowthPercent: Number((growth * 100).toFixed(2)),
       confirmGrowthPercent:
         confirmGrowth === undefined ? undefined : Number((confirmGrowth * 100).toFixed(2)),
-      heapAfterWarmupMiB: Number((heapAfterWarmup / 2 ** 20).toFixed(1)),
-      heapEndMiB: Number((heapEnd / 2 ** 20).toFixed(1)),
+      heapAfterWarmupMiB: mib(atWarmup.heapUsed),
+      heapEndMiB: mib(atEnd.heapUsed),
       // What V8 has committed (young and old generations) and what array buffers hold outside it,
       // so growth in RSS can be told apart: V8 sizing itself up, buffers, or native memory.
       heapCommittedMiB: [mib(atWarmup.heapTotal), mib(atEnd.heapTotal)],

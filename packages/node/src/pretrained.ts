@@ -1,44 +1,32 @@
-import type { BackendSessionOptions, ImageGPTBackend, ModelDType, PrefillKind } from '@imagegpt/core';
+import type { ImageGPTBackend } from '@imagegpt/core';
 import {
   ImageGPTForCausalImageModeling as CausalBase,
   ImageGPTForImageClassification as ClassifierBase,
+  type LoadOptions,
   ImageGPTModel as ModelBase,
 } from '@imagegpt/heads';
 import { createNodeBackend } from './node-backend.js';
 import { NodeFileSource } from './node-file-source.js';
 
-/** Options for `fromPretrained` in Node. */
-export interface NodePretrainedOptions {
-  /** Which weight file to prefer when a folder has both; default `safetensors`. */
-  prefer?: 'safetensors' | 'bin';
-  /** Intra-op threads; default all cores. */
-  threads?: number;
+/**
+ * Options for `fromPretrained` in Node: the heads' {@link LoadOptions} (prefer, sessionOptions, dtype,
+ * decoder, prefill, onProgress), with the backend optional.
+ */
+export interface NodePretrainedOptions extends Omit<LoadOptions, 'backend'> {
   /** A backend to use instead of a fresh onnxruntime-node one. */
   backend?: ImageGPTBackend;
-  /** Extra session options for the runtime. */
-  sessionOptions?: BackendSessionOptions;
-  /** Weight precision: `fp32` (default), `fp16`, `q8` or `q4`. */
-  dtype?: ModelDType;
-  /** Incremental decoding: `fast` (default) or `reference`. */
-  decoder?: 'fast' | 'reference';
-  /** Whole-sequence passes: `reference` (default) or `fused` (faster). */
-  prefill?: PrefillKind;
-  /** Called while weight files are read. */
-  onProgress?: (e: { file: string; loaded: number; total?: number }) => void;
+  /** Intra-op threads; default all cores. */
+  threads?: number;
 }
 
 function wire(dir: string | URL, options: NodePretrainedOptions) {
-  const backend = options.backend ?? createNodeBackend({ threads: options.threads });
+  const { backend, threads, ...load } = options;
   return {
     files: new NodeFileSource(dir),
     load: {
-      backend,
-      prefer: options.prefer,
-      sessionOptions: { threads: options.threads, ...options.sessionOptions },
-      onProgress: options.onProgress,
-      dtype: options.dtype,
-      decoder: options.decoder,
-      prefill: options.prefill,
+      ...load,
+      backend: backend ?? createNodeBackend({ threads }),
+      sessionOptions: { threads, ...options.sessionOptions },
     },
   };
 }

@@ -1,5 +1,5 @@
-import { ImageGPTConfig, type ModelHead } from '@imagegpt/config';
-import type { BackendSessionOptions, ImageGPTBackend, ModelDType, PrefillKind } from '@imagegpt/core';
+import type { ImageGPTConfig, ModelHead } from '@imagegpt/config';
+import type { ImageGPTBackend, ModelDType } from '@imagegpt/core';
 import {
   ImageGPTForCausalImageModeling as CausalBase,
   ImageGPTForImageClassification as ClassifierBase,
@@ -9,28 +9,20 @@ import {
 import { FetchFileSource } from './fetch-file-source.js';
 import { createWebBackend, type WasmPaths, WebBackend, type WebDevice } from './web-backend.js';
 
-/** Options for `fromPretrained` in the browser. */
-export interface WebPretrainedOptions {
+/**
+ * Options for `fromPretrained` in the browser: the heads' {@link LoadOptions} (prefer,
+ * sessionOptions, dtype, decoder, prefill, onProgress), with the backend optional, plus where the
+ * backend runs and how files are fetched.
+ */
+export interface WebPretrainedOptions extends Omit<LoadOptions, 'backend'> {
+  /** A backend to share between models instead of a fresh one. */
+  backend?: ImageGPTBackend;
   /** `'wasm'` (default), `'webgpu'` or `'auto'`; ignored when `backend` is given. */
   device?: WebDevice;
   /** WebAssembly threads (cross-origin-isolated pages only); ignored when `backend` is given. */
   threads?: number;
   /** Where onnxruntime-web's `.wasm`/`.mjs` files are served; ignored when `backend` is given. */
   wasmPaths?: WasmPaths;
-  /** A backend to share between models instead of a fresh one. */
-  backend?: ImageGPTBackend;
-  /** Which weight file to prefer when a folder has both; default `safetensors`. */
-  prefer?: 'safetensors' | 'bin';
-  /** Extra session options for the runtime. */
-  sessionOptions?: BackendSessionOptions;
-  /** Weight precision: `fp32` (default), `fp16`, `q8` or `q4`. */
-  dtype?: ModelDType;
-  /** Incremental decoding: `fast` (default) or `reference` (standard ops only). */
-  decoder?: 'fast' | 'reference';
-  /** Whole-sequence passes: `reference` (default) or `fused` (faster). */
-  prefill?: PrefillKind;
-  /** Called while weight files download. */
-  onProgress?: (e: { file: string; loaded: number; total?: number }) => void;
   /** Cache API use for downloads (see `FetchFileSourceOptions.cache`); default on. */
   cache?: boolean | string;
   /** Extra request headers, e.g. `Authorization` for a private repository. */
@@ -46,51 +38,53 @@ export interface WebPretrainedOptions {
 const MIN_BYTES_PER_WEIGHT: Record<ModelDType, number> = { fp32: 4, fp16: 2, q8: 1.125, q4: 0.625 };
 
 /**
- * Refuses, before any weight is downloaded, a model whose weights alone would exceed what one
- * session can hold on the backend's device (a 5.4 GB iGPT-large should not be fetched to fail).
+ * Refuses a model whose weights alone would exceed what one session can hold on the backend's
+ * device, from its config.json: a 5.4 GB iGPT-large should not be downloaded only to fail.
  */
-async function checkSizeBeforeDownload(
-  files: FetchFileSource,
-  load: LoadOptions,
+async function checkModelSize(
+  backend: WebBackend,
+  config: ImageGPTConfig,
   head: ModelHead,
+  dtype: ModelDType,
+  location: string,
 ): Promise<void> {
-  if (!(load.backend instanceof WebBackend)) return;
-  const config = ImageGPTConfig.parse(
-    new TextDecoder().decode(await files.read('config.json')),
-    files.url('config.json'),
-  );
-  const dtype = load.dtype ?? 'fp32';
-  const bytes = config.parameterCount(head) * MIN_BYTES_PER_WEIGHT[dtype];
-  await load.backend.checkModelSize(
-    bytes,
-    `${files.location} (${config.parameterCount(head).toLocaleString('en-US')} weights in ${dtype})`,
+  const weights = config.parameterCount(head);
+  await backend.checkModelSize(
+    weights * MIN_BYTES_PER_WEIGHT[dtype],
+    `${location} (${weights.toLocaleString('en-US')} weights in ${dtype})`,
   );
 }
 
 function wire(
   url: string | URL,
   options: WebPretrainedOptions,
+  head: ModelHead,
 ): { files: FetchFileSource; load: LoadOptions } {
-  const backend =
-    options.backend ??
-    createWebBackend({
-      ...(options.device === undefined ? {} : { device: options.device }),
-      ...(options.threads === undefined ? {} : { threads: options.threads }),
-      ...(options.wasmPaths === undefined ? {} : { wasmPaths: options.wasmPaths }),
-    });
+  const { backend, device, threads, wasmPaths, cache, headers, fetch, beforeWeights, ...rest } = options;
   const files = new FetchFileSource(url, {
-    ...(options.cache === undefined ? {} : { cache: options.cache }),
-    ...(options.headers === undefined ? {} : { headers: options.headers }),
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    ...(cache === undefined ? {} : { cache }),
+    ...(headers === undefined ? {} : { headers }),
+    ...(fetch === undefined ? {} : { fetch }),
   });
-  const load: LoadOptions = { backend };
-  if (options.prefer !== undefined) load.prefer = options.prefer;
-  if (options.sessionOptions !== undefined) load.sessionOptions = options.sessionOptions;
-  if (options.onProgress !== undefined) load.onProgress = options.onProgress;
-  if (options.dtype !== undefined) load.dtype = options.dtype;
-  if (options.decoder !== undefined) load.decoder = options.decoder;
-  if (options.prefill !== undefined) load.prefill = options.prefill;
-  return { files, load };
+  const runtime =
+    backend ??
+    createWebBackend({
+      ...(device === undefined ? {} : { device }),
+      ...(threads === undefined ? {} : { threads }),
+      ...(wasmPaths === undefined ? {} : { wasmPaths }),
+    });
+  return {
+    files,
+    load: {
+      ...rest,
+      backend: runtime,
+      async beforeWeights(config) {
+        await beforeWeights?.(config);
+        if (runtime instanceof WebBackend)
+          await checkModelSize(runtime, config, head, rest.dtype ?? 'fp32', files.location);
+      },
+    },
+  };
 }
 
 /**
@@ -105,8 +99,7 @@ function wire(
 export class ImageGPTModel extends ModelBase {
   /** Loads a Hugging Face model folder served at `url` (config.json, weights, optional preprocessor_config.json). */
   static async fromPretrained(url: string | URL, options: WebPretrainedOptions = {}): Promise<ImageGPTModel> {
-    const { files, load } = wire(url, options);
-    await checkSizeBeforeDownload(files, load, 'base');
+    const { files, load } = wire(url, options, 'base');
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
@@ -127,8 +120,7 @@ export class ImageGPTForCausalImageModeling extends CausalBase {
     url: string | URL,
     options: WebPretrainedOptions = {},
   ): Promise<ImageGPTForCausalImageModeling> {
-    const { files, load } = wire(url, options);
-    await checkSizeBeforeDownload(files, load, 'causal');
+    const { files, load } = wire(url, options, 'causal');
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
@@ -149,8 +141,7 @@ export class ImageGPTForImageClassification extends ClassifierBase {
     url: string | URL,
     options: WebPretrainedOptions = {},
   ): Promise<ImageGPTForImageClassification> {
-    const { files, load } = wire(url, options);
-    await checkSizeBeforeDownload(files, load, 'classifier');
+    const { files, load } = wire(url, options, 'classifier');
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
