@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { goldenCases } from '../../../../tooling/scripts/golden-cases.mjs';
 import type { Checkpoint } from './checkpoint.js';
 import { CheckpointError } from './errors.js';
 import { readPytorchBin } from './pytorch-zip.js';
@@ -48,17 +49,27 @@ function expectedWeights(config: Record<string, unknown>): ExpectedWeight[] {
   ];
 }
 
+interface StateDictMeta {
+  keys: string[];
+  shapes: Record<string, number[]>;
+  /** torch dtype per key; absent when every tensor is float32. */
+  dtypes?: Record<string, string>;
+}
+
+const TORCH_TO_SAFETENSORS: Record<string, string> = { float32: 'F32', float16: 'F16', uint8: 'U8' };
+// Older HF versions saved the attention buffers (causal tril, masked_bias) with the weights.
+const ATTENTION_BUFFER = /^transformer\.h\.\d+\.attn\.(bias|masked_bias)$/;
+
 describe('reference checkpoints', () => {
-  it('finds them all', () => {
-    expect(folders.map((f) => f.label).sort()).toEqual([
-      'golden/small-causal',
-      'golden/tiny-causal',
-      'golden/tiny-causal-mask',
-      'golden/tiny-classify',
-      'golden/tiny-generate',
-      'models/igpt-mnist-16',
-      'models/igpt-mnist-16-classifier',
-    ]);
+  it('finds every model case of the golden set and both trained models', () => {
+    // The golden cases are found from their meta.json, so a new case cannot be missed here.
+    const modelCases = goldenCases()
+      .filter((c) => c.kind === 'model')
+      .map((c) => `golden/${c.name}`);
+    expect(modelCases.length).toBeGreaterThan(0);
+    expect(folders.map((f) => f.label).sort()).toEqual(
+      [...modelCases, 'models/igpt-mnist-16', 'models/igpt-mnist-16-classifier'].sort(),
+    );
   });
 
   describe.each(folders)('$label', ({ dir }) => {
@@ -69,30 +80,38 @@ describe('reference checkpoints', () => {
       source: `${dir}/pytorch_model.bin`,
     });
     const config = JSON.parse(readFileSync(`${dir}/config.json`, 'utf8')) as Record<string, unknown>;
+    const stateDict = existsSync(`${dir}/meta.json`)
+      ? (JSON.parse(readFileSync(`${dir}/meta.json`, 'utf8')) as { state_dict: StateDictMeta }).state_dict
+      : undefined;
+    const dtypeOf = (name: string) => TORCH_TO_SAFETENSORS[stateDict?.dtypes?.[name] ?? 'float32'];
 
-    it('holds exactly the HF ImageGPT parameters, in both formats', () => {
+    it('holds exactly the HF ImageGPT parameters (and any attention buffers meta.json lists), in both formats', () => {
       const expected = expectedWeights(config);
-      validateWeights(safetensors, expected);
-      validateWeights(bin, expected);
+      // Buffers are accepted only where the case says the checkpoint holds them.
+      const buffers = new Set(stateDict?.keys.filter((k) => ATTENTION_BUFFER.test(k)) ?? []);
+      const allowExtra = (name: string) => buffers.has(name);
+      validateWeights(safetensors, expected, { allowExtra });
+      validateWeights(bin, expected, { allowExtra });
       expect(safetensors.metadata).toEqual({ format: 'pt' });
-      if (existsSync(`${dir}/meta.json`)) {
-        const meta = JSON.parse(readFileSync(`${dir}/meta.json`, 'utf8')) as {
-          state_dict: { keys: string[]; shapes: Record<string, number[]> };
-        };
-        expect(bin.names()).toEqual(meta.state_dict.keys); // torch keeps the module order
-        for (const name of meta.state_dict.keys)
-          expect(safetensors.get(name).shape).toEqual(meta.state_dict.shapes[name]);
+      if (stateDict !== undefined) {
+        expect(bin.names()).toEqual(stateDict.keys); // torch keeps the module order
+        for (const name of stateDict.keys)
+          expect(safetensors.get(name).shape).toEqual(stateDict.shapes[name]);
       }
     });
 
-    it('gives identical names, dtypes, shapes and float32 values from safetensors and pytorch_model.bin', () => {
+    it('gives identical names, dtypes, shapes and values from safetensors and pytorch_model.bin', () => {
       expect(bin.names().sort()).toEqual(safetensors.names().sort());
       for (const name of safetensors.names()) {
         const a = safetensors.get(name);
         const b = bin.get(name);
-        expect(b.dtype, name).toBe('F32');
-        expect(a.dtype, name).toBe('F32');
+        expect(b.dtype, name).toBe(dtypeOf(name));
+        expect(a.dtype, name).toBe(dtypeOf(name));
         expect(b.shape, name).toEqual(a.shape);
+        if (ATTENTION_BUFFER.test(name)) {
+          expect(b.bytes, name).toEqual(a.bytes);
+          continue;
+        }
         const x = safetensors.float32(name);
         const y = bin.float32(name);
         expect(y.length).toBe(safetensors.numElements(name));

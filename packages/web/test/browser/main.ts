@@ -15,6 +15,9 @@ import {
 // its WebGPU backend, not a silent wasm fallback, started.
 import * as ort from 'onnxruntime-web';
 
+/** A conformance report, or a failed one with the error when the case could not be run. */
+export type CaseReport = ConformanceReport & { error?: string };
+
 /** One generation run: tokens and timing, for comparison with Node. */
 export interface GenerationRun {
   sequences: number[][];
@@ -34,7 +37,7 @@ export interface Check {
 export interface BrowserSuite {
   crossOriginIsolated: boolean;
   threads: number;
-  conformance(cases: string[], formats: ('safetensors' | 'bin')[]): Promise<ConformanceReport[]>;
+  conformance(cases: string[], formats: ('safetensors' | 'bin')[]): Promise<CaseReport[]>;
   generate(options: {
     seed: number;
     doSample: boolean;
@@ -83,21 +86,28 @@ function row(table: string, cells: string[], pass: boolean): void {
   document.getElementById(table)!.append(tr);
 }
 
-async function conformance(
-  cases: string[],
-  formats: ('safetensors' | 'bin')[],
-): Promise<ConformanceReport[]> {
-  const reports: ConformanceReport[] = [];
+async function conformance(cases: string[], formats: ('safetensors' | 'bin')[]): Promise<CaseReport[]> {
+  const reports: CaseReport[] = [];
   for (const name of cases) {
     const files = new FetchFileSource(new URL(`/golden/${name}/`, location.href), { cache: false });
     const isModel = await files.exists('config.json');
     for (const weights of isModel ? formats : [undefined]) {
       status.textContent = `conformance: ${name} ${weights ?? ''}`;
+      // An unreadable case (or one the code cannot run yet) is a failed report, not a thrown page.
       const report = await runConformance(files, {
         backend,
         ...(weights === undefined ? {} : { weights }),
         decodeImage: (bytes, source) => decodeImage(bytes, { source }),
-      });
+      }).catch(
+        (e: unknown): CaseReport => ({
+          case: name,
+          kind: isModel ? 'model' : 'processor',
+          weights: weights ?? null,
+          pass: false,
+          outputs: [],
+          error: String((e as Error).message ?? e),
+        }),
+      );
       reports.push(report);
       const passed = report.outputs.filter((o) => o.pass).length;
       row('results', [report.case, report.weights ?? '-', `${passed}/${report.outputs.length}`], report.pass);
