@@ -2,6 +2,7 @@ import type { ImageGPTConfig } from '@imagegpt/config';
 import type {
   BackendSessionOptions,
   Checkpoint,
+  DecoderKind,
   ImageGPTBackend,
   ModelDType,
   PrefillKind,
@@ -19,7 +20,7 @@ export interface LoadOptions {
   /** Weight precision in the graph: `fp32` (default, reference-exact), `fp16`, `q8` or `q4` (MatMulNBits). */
   dtype?: ModelDType;
   /** Incremental decoding: `fast` (default; cache held in JS, fused ops) or `reference` (standard ops only). */
-  decoder?: 'fast' | 'reference';
+  decoder?: DecoderKind;
   /**
    * Whole-sequence passes (features, classify, nll): `reference` (default; standard ops, HF's exact
    * order of operations) or `fused` (one GroupQueryAttention per layer, faster; used for unmasked
@@ -46,7 +47,7 @@ export interface ModelParts {
   /** See {@link LoadOptions.dtype}. */
   dtype?: ModelDType;
   /** See {@link LoadOptions.decoder}. */
-  decoder?: 'fast' | 'reference';
+  decoder?: DecoderKind;
   /** See {@link LoadOptions.prefill}. */
   prefill?: PrefillKind;
 }

@@ -1,4 +1,4 @@
-import { buildImageGPTGraph, ImageGPTRunner, type ModelDType } from '@imagegpt/core';
+import { buildImageGPTGraph, type DecoderKind, ImageGPTRunner, type ModelDType } from '@imagegpt/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNodeBackend } from './node-backend.js';
 import { compare, loadGoldenCase } from './test-utils/goldens.js';
@@ -11,7 +11,7 @@ const golden = loadGoldenCase('small-causal');
 const ids = golden.rows('input_ids');
 const V1 = golden.config.vocabSize - 1;
 const runners: ImageGPTRunner[] = [];
-const runnerFor = async (options: { dtype?: ModelDType; decoder?: 'fast' | 'reference' } = {}) => {
+const runnerFor = async (options: { dtype?: ModelDType; decoder?: DecoderKind } = {}) => {
   const runner = await ImageGPTRunner.create({
     backend,
     config: golden.config,

@@ -160,7 +160,7 @@ export class GraphBuilder {
    */
   op(
     opType: string,
-    inputs: readonly string[],
+    inputs: readonly (string | undefined)[],
     attributes: Record<string, AttributeValue> = {},
     outputName?: string,
   ): string {
@@ -176,12 +176,12 @@ export class GraphBuilder {
 
   /**
    * Appends a node with `count` outputs (Split) and returns their names. `domain` selects an operator
-   * set other than the standard one (ONNX Runtime's contrib ops live in {@link MS_DOMAIN}); an empty
-   * input name marks an optional input as absent.
+   * set other than the standard one (ONNX Runtime's contrib ops live in {@link MS_DOMAIN}); an
+   * `undefined` input is an optional input left out (ONNX writes it as an empty name).
    */
   opN(
     opType: string,
-    inputs: readonly string[],
+    inputs: readonly (string | undefined)[],
     count: number,
     attributes: Record<string, AttributeValue> = {},
     outputNames?: readonly string[],
@@ -196,7 +196,7 @@ export class GraphBuilder {
       name: base,
       opType,
       ...(domain === '' ? {} : { domain }),
-      input: [...inputs],
+      input: inputs.map((name) => name ?? ''),
       output,
       attribute: Object.entries(attributes).map(([name, value]) => toAttribute(name, value)),
     });
@@ -206,7 +206,7 @@ export class GraphBuilder {
   /** Appends one ONNX Runtime contrib op ({@link MS_DOMAIN}) with `count` outputs; returns their names. */
   contribOp(
     opType: string,
-    inputs: readonly string[],
+    inputs: readonly (string | undefined)[],
     count: number,
     attributes: Record<string, AttributeValue> = {},
     outputNames?: readonly string[],

@@ -1,6 +1,6 @@
 import type { ImageGPTConfig } from '@imagegpt/config';
 import type { BackendSession, HostTensor } from '../backend/backend.js';
-import { FLOAT32_MIN } from '../graph/imagegpt-graph.js';
+import { FLOAT32_MIN } from '../graph/attention.js';
 import type { Decoder } from './decoder.js';
 import { int64Matrix } from './host-tensors.js';
 import { ModelInputError } from './model-input-error.js';
@@ -17,7 +17,7 @@ interface LayerCache {
 }
 
 /**
- * {@link Decoder} over the fast graph (`attention: 'fast'`). The KV cache is kept in JS-owned
+ * {@link Decoder} over the decode graph (`buildDecodeGraph`). The KV cache is kept in JS-owned
  * buffers; each step returns only the new tokens' keys and values, which are appended here. In
  * onnxruntime-node the buffers are wrapped, not copied, so per step nothing proportional to the
  * cache crosses the JS boundary. onnxruntime-web copies every CPU input into the wasm heap on each

@@ -1,6 +1,7 @@
 import { ImageGPTConfig } from '@imagegpt/config';
 import { describe, expect, it } from 'vitest';
 import type { BackendSession, HostTensor, ImageGPTBackend, ModelArtifact } from '../backend/backend.js';
+import type { DecoderKind, PrefillKind } from '../graph/graph-kind.js';
 import { decodeOnnxModel } from '../onnx/onnx-codec.js';
 import { ImageGPTRunner } from './imagegpt-runner.js';
 import { ModelInputError } from './model-input-error.js';
@@ -56,7 +57,7 @@ function fakeBackend(refuse?: string) {
 /** A causal runner on the fake backend; `options` picks the decoder and prefill graphs. */
 function runnerOn(
   backend: ImageGPTBackend,
-  options: { decoder?: 'fast' | 'reference'; prefill?: 'reference' | 'fused' } = {},
+  options: { decoder?: DecoderKind; prefill?: PrefillKind } = {},
 ): Promise<ImageGPTRunner> {
   return ImageGPTRunner.create({ backend, config, checkpoint, head: 'causal', ...options });
 }

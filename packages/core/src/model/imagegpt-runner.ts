@@ -6,9 +6,12 @@ import type {
   ImageGPTBackend,
 } from '../backend/backend.js';
 import type { Checkpoint } from '../checkpoint/index.js';
+import { buildDecodeGraph } from '../graph/decode-graph.js';
 import { checkImageGPTWeights } from '../graph/expected-weights.js';
+import type { DecoderKind, PrefillKind } from '../graph/graph-kind.js';
 import type { HeadKind } from '../graph/head-kind.js';
 import { buildImageGPTGraph } from '../graph/imagegpt-graph.js';
+import { buildPrefillGraph } from '../graph/prefill-graph.js';
 import type { ModelDType } from '../quantize/weight-dtype.js';
 import { type Decoder, KVDecoder } from './decoder.js';
 import { FastDecoder } from './fast-decoder.js';
@@ -17,23 +20,6 @@ import { float32Zeros, int64Matrix } from './host-tensors.js';
 import type { KeyValueCache } from './kv-cache.js';
 import { ModelInputError } from './model-input-error.js';
 import { checkIntegerRows, checkPast } from './validate-inputs.js';
-
-/**
- * Which decoder {@link ImageGPTRunner.createDecoder} returns. `fast`: the fast graph, with the KV
- * cache in buffers the runtime reads in place (the runner falls back to `reference` when the
- * backend cannot load that graph). `reference`: the exact standard-op graph, whose whole cache is
- * fed in and returned on every step.
- */
-export type DecoderKind = 'fast' | 'reference';
-
-/**
- * Which graph {@link ImageGPTRunner.forward} runs a whole unpadded sequence on (no past, no padding,
- * default positions). `reference`: the exact standard-op graph, as every other call. `fused`: one
- * GroupQueryAttention kernel per layer and fused norms, a rounding apart and faster on long
- * sequences (it never forms the [B,H,T,T] scores); the runner falls back to `reference` when the
- * backend cannot load it.
- */
-export type PrefillKind = 'reference' | 'fused';
 
 /** Options of {@link ImageGPTRunner.create}. */
 export interface ImageGPTRunnerOptions {
@@ -115,11 +101,7 @@ export class ImageGPTRunner {
       );
     let decodeSession: BackendSession | undefined;
     if (head === 'causal' && (options.decoder ?? 'fast') === 'fast') {
-      const artifact = buildImageGPTGraph(config, checkpoint, {
-        ...common,
-        attention: 'fast',
-        logits: 'last',
-      });
+      const artifact = buildDecodeGraph(config, checkpoint, common);
       // A runtime without ONNX Runtime's fused kernels decodes with the reference graph.
       const session = await backend.createSession(artifact, options.sessionOptions).catch(() => undefined);
       decodeSession = session;
@@ -129,11 +111,7 @@ export class ImageGPTRunner {
         ? () =>
             backend
               .createSession(
-                buildImageGPTGraph(config, checkpoint, {
-                  ...common,
-                  attention: 'fused',
-                  outputHiddenStates: true,
-                }),
+                buildPrefillGraph(config, checkpoint, { ...common, outputHiddenStates: true }),
                 options.sessionOptions,
               )
               // A runtime without GroupQueryAttention runs every forward on the reference graph.

@@ -1,0 +1,62 @@
+import type { ImageGPTConfig } from '@imagegpt/config';
+import type { ModelArtifact } from '../backend/backend.js';
+import type { Checkpoint } from '../checkpoint/index.js';
+import { buildDecodeGraph } from './decode-graph.js';
+import type { GraphKind } from './graph-kind.js';
+import { buildImageGPTGraph, type ImageGPTGraphOptions } from './imagegpt-graph.js';
+import { buildPrefillGraph } from './prefill-graph.js';
+
+// Kept for one release: `buildImageGPTGraph(…, { attention })` built all three graphs. The package
+// root exports this wrapper as `buildImageGPTGraph`; when it goes, the root exports the reference
+// builder (imagegpt-graph.ts) and its options directly.
+
+/**
+ * @deprecated Pick the builder instead: `reference` is {@link buildImageGPTGraph}, `fast` is
+ * {@link buildDecodeGraph}, `fused` is {@link buildPrefillGraph}. Removed in the next minor release.
+ */
+export type AttentionKind = GraphKind;
+
+/** Options of {@link buildImageGPTGraph}. */
+export interface ImageGPTGraphOptionsWithAttention extends ImageGPTGraphOptions {
+  /**
+   * @deprecated Call {@link buildDecodeGraph} or {@link buildPrefillGraph} instead. Which graph to
+   * build: `reference` (default), `fast` (as {@link buildDecodeGraph}: `withPast` is ignored and
+   * `outputHiddenStates` refused) or `fused` (as {@link buildPrefillGraph}: `withPast` means its
+   * `presents`). `logits` defaults to `all` for each.
+   */
+  readonly attention?: AttentionKind;
+}
+
+/**
+ * HF's ImageGPT as one ONNX model (opset 17, standard ops): the reference graph; see
+ * {@link buildImageGPTGraph} in `imagegpt-graph.ts` for its inputs and outputs. The deprecated
+ * `attention` option still builds the decode (`fast`) or prefill (`fused`) graph for one release.
+ *
+ * @example
+ * const artifact = buildImageGPTGraph(config, checkpoint, { head: 'causal' });
+ * const session = await backend.createSession(artifact);
+ */
+export function buildImageGPTGraphWithAttention(
+  config: ImageGPTConfig,
+  checkpoint: Checkpoint,
+  options: ImageGPTGraphOptionsWithAttention,
+): ModelArtifact {
+  const { attention = 'reference', withPast, outputHiddenStates, logits = 'all', ...common } = options;
+  switch (attention) {
+    case 'reference':
+      return buildImageGPTGraph(config, checkpoint, options);
+    case 'fast':
+      if (outputHiddenStates)
+        throw new Error(
+          'buildImageGPTGraph: the fast graph has no hidden_states outputs; use attention: "reference"',
+        );
+      return buildDecodeGraph(config, checkpoint, { ...common, logits });
+    case 'fused':
+      return buildPrefillGraph(config, checkpoint, {
+        ...common,
+        logits,
+        presents: withPast !== false,
+        outputHiddenStates: outputHiddenStates === true,
+      });
+  }
+}
