@@ -16,8 +16,17 @@ interface Call {
   fetches: readonly string[];
 }
 
-/** A backend that records runs; a fast session answers each layer's new keys/values with `value`. */
-function backend(failFast: boolean) {
+// What onnxruntime-node 1.30 throws when a build lacks a contrib op of the fast graph, and what it
+// throws for a model it cannot read (no operator refused).
+const REFUSED =
+  'Fatal error: com.microsoft:SkipSimplifiedLayerNormalization(-1) is not a registered function/op';
+const UNREADABLE = 'Failed to load model because protobuf parsing failed.';
+
+/**
+ * A backend that records runs; a fast session answers each layer's new keys/values with `value`.
+ * `failFast` is the message the fast graph's session creation rejects with, if any.
+ */
+function backend(failFast?: string) {
   const graphs: string[] = [];
   const calls: Call[] = [];
   let value = 0;
@@ -27,7 +36,7 @@ function backend(failFast: boolean) {
       const kind =
         decodeOnnxModel(artifact.model).metadataProps?.find((p) => p.key === 'attention')?.value ?? '';
       graphs.push(kind);
-      if (kind === 'fast' && failFast) throw new Error('no such kernel');
+      if (kind === 'fast' && failFast !== undefined) throw new Error(failFast);
       const session: BackendSession = {
         inputNames: [],
         outputNames: [],
@@ -60,7 +69,7 @@ function backend(failFast: boolean) {
 
 describe('ImageGPTRunner decoder choice', () => {
   it('uses the fast graph only, and builds the reference graph on the first forward()', async () => {
-    const rec = backend(false);
+    const rec = backend();
     const runner = await ImageGPTRunner.create({ backend: rec.backend, config, checkpoint, head: 'causal' });
     expect(runner.decoder).toBe('fast');
     expect(rec.graphs).toEqual(['fast']);
@@ -69,25 +78,36 @@ describe('ImageGPTRunner decoder choice', () => {
     await runner.dispose();
   });
 
-  it('falls back to the reference decoder when the backend cannot load the fast graph', async () => {
-    const rec = backend(true);
+  it('falls back to the reference decoder when the backend refuses an operator of the fast graph', async () => {
+    const rec = backend(REFUSED);
     const runner = await ImageGPTRunner.create({ backend: rec.backend, config, checkpoint, head: 'causal' });
     expect(runner.decoder).toBe('reference');
+    expect(runner.fallbacks).toEqual([{ graph: 'fast', reason: REFUSED }]);
     expect(rec.graphs).toEqual(['fast', 'reference']);
     const asked = await ImageGPTRunner.create({
-      backend: backend(false).backend,
+      backend: backend().backend,
       config,
       checkpoint,
       head: 'causal',
       decoder: 'reference',
     });
     expect(asked.decoder).toBe('reference');
+    expect(asked.fallbacks).toEqual([]);
+  });
+
+  it('throws any other error of the fast graph instead of falling back', async () => {
+    const rec = backend(UNREADABLE);
+    await expect(
+      ImageGPTRunner.create({ backend: rec.backend, config, checkpoint, head: 'causal' }),
+    ).rejects.toThrow(UNREADABLE);
+    // The reference graph was never tried: the error is the caller's to see.
+    expect(rec.graphs).toEqual(['fast']);
   });
 });
 
 describe('FastDecoder', () => {
   it('feeds the cache buffers in place and appends only the new keys and values', async () => {
-    const rec = backend(false);
+    const rec = backend();
     const runner = await ImageGPTRunner.create({ backend: rec.backend, config, checkpoint, head: 'causal' });
     const decoder = runner.createDecoder(2);
     const logits = await decoder.next([
@@ -124,7 +144,7 @@ describe('FastDecoder', () => {
       n_head: 2,
     });
     const weights = zeroCheckpoint(long);
-    const rec = backend(false);
+    const rec = backend();
     const runner = await ImageGPTRunner.create({
       backend: rec.backend,
       config: long,
@@ -147,7 +167,7 @@ describe('FastDecoder', () => {
   });
 
   it('checks rows, ids and the context length before running', async () => {
-    const rec = backend(false);
+    const rec = backend();
     const runner = await ImageGPTRunner.create({ backend: rec.backend, config, checkpoint, head: 'causal' });
     const decoder = runner.createDecoder(1);
     await expect(decoder.next([[4], [4]])).rejects.toThrow(ModelInputError);

@@ -12,7 +12,13 @@ import { zeroCheckpoint } from './test-utils/zero-checkpoint.js';
 const config = ImageGPTConfig.fromJSON({ vocab_size: 5, n_positions: 8, n_embd: 4, n_layer: 2, n_head: 2 });
 const checkpoint = zeroCheckpoint(config);
 
-function fakeBackend(refuse?: string) {
+// onnxruntime-web 1.30's wording when no execution provider has a kernel for an operator.
+const NO_KERNEL =
+  "Can't create a session. ERROR_CODE: 9, ERROR_MESSAGE: Failed to find kernel for " +
+  "com.microsoft.GroupQueryAttention(1) (node:'h.0/GroupQueryAttention_20' ep:'CPUExecutionProvider').";
+
+/** `refuse`: the graph (metadata `attention`) whose session creation rejects, and with what message. */
+function fakeBackend(refuse?: { graph: string; message: string }) {
   const calls: { feeds: Record<string, HostTensor>; fetches: readonly string[] }[] = [];
   const artifacts: ModelArtifact[] = [];
   let disposed = 0;
@@ -20,7 +26,7 @@ function fakeBackend(refuse?: string) {
     name: 'fake',
     async createSession(artifact) {
       const kind = decodeOnnxModel(artifact.model).metadataProps?.find((p) => p.key === 'attention')?.value;
-      if (kind === refuse) throw new Error(`no kernel for ${kind}`);
+      if (refuse !== undefined && kind === refuse.graph) throw new Error(refuse.message);
       artifacts.push(artifact);
       const session: BackendSession = {
         inputNames: [],
@@ -150,13 +156,32 @@ describe('ImageGPTRunner bookkeeping', () => {
     expect(fake.disposed()).toBe(1);
   });
 
-  it('falls back to the reference graph when the backend cannot load the fused one', async () => {
-    const fake = fakeBackend('fused');
+  it('falls back to the reference graph when the backend refuses an operator of the fused one', async () => {
+    const fake = fakeBackend({ graph: 'fused', message: NO_KERNEL });
     const runner = await runnerOn(fake.backend, { decoder: 'reference', prefill: 'fused' });
+    expect(runner.fallbacks).toEqual([{ graph: 'fused', reason: NO_KERNEL }]);
     const out = await runner.forward([[4, 1]]);
     expect(out.presents.length).toBe(2);
     expect(fake.calls.map((c) => c.feeds.attention_mask?.dims)).toEqual([[1, 2]]);
     await runner.dispose();
+  });
+
+  it('records a fused graph refused on first use, after create()', async () => {
+    const fake = fakeBackend({ graph: 'fused', message: NO_KERNEL });
+    // The fast decoder opens at create(); the fused prefill waits for the first plain forward().
+    const runner = await runnerOn(fake.backend, { prefill: 'fused' });
+    expect(runner.fallbacks).toEqual([]);
+    await runner.forward([[4, 1]]);
+    expect(runner.fallbacks.map((f) => f.graph)).toEqual(['fused']);
+    expect(fake.calls.at(-1)?.feeds.attention_mask?.dims).toEqual([1, 2]);
+    await runner.dispose();
+  });
+
+  it('throws an error of the fused graph that is not a refused operator', async () => {
+    const message =
+      "Can't create a session. ERROR_CODE: 7, ERROR_MESSAGE: Failed to load model because protobuf parsing failed.";
+    const fake = fakeBackend({ graph: 'fused', message });
+    await expect(runnerOn(fake.backend, { decoder: 'reference', prefill: 'fused' })).rejects.toThrow(message);
   });
 
   it('validates before any compute', async () => {

@@ -4,7 +4,9 @@ import type {
   BackendSessionOptions,
   HostTensor,
   ImageGPTBackend,
+  ModelArtifact,
 } from '../backend/backend.js';
+import { operatorRefusal } from '../backend/operator-refusal.js';
 import type { Checkpoint } from '../checkpoint/index.js';
 import { buildDecodeGraph } from '../graph/decode-graph.js';
 import { checkImageGPTWeights } from '../graph/expected-weights.js';
@@ -21,6 +23,16 @@ import type { KeyValueCache } from './kv-cache.js';
 import { ModelInputError } from './model-input-error.js';
 import { checkIntegerRows, checkPast } from './validate-inputs.js';
 
+/**
+ * A graph the runner was asked for and the backend refused, so the reference graph runs in its
+ * place: `fast` (the decoder) or `fused` (the prefill).
+ */
+export interface GraphFallback {
+  readonly graph: Exclude<DecoderKind | PrefillKind, 'reference'>;
+  /** The backend's message, naming the operator it does not implement. */
+  readonly reason: string;
+}
+
 /** Options of {@link ImageGPTRunner.create}. */
 export interface ImageGPTRunnerOptions {
   backend: ImageGPTBackend;
@@ -32,9 +44,16 @@ export interface ImageGPTRunnerOptions {
   externalDataThreshold?: number;
   /** How matrix weights are stored (default `fp32`); `q8` / `q4` trade a little accuracy for speed. */
   dtype?: ModelDType;
-  /** The decoder kind for the causal head (default `fast`); see {@link DecoderKind}. */
+  /**
+   * The decoder kind for the causal head (default `fast`); see {@link DecoderKind}. When the backend
+   * refuses an operator of the fast graph the runner decodes with `reference` and records why in
+   * {@link ImageGPTRunner.fallbacks}; any other error is thrown.
+   */
   decoder?: DecoderKind;
-  /** The graph for whole unpadded sequences (default `reference`); see {@link PrefillKind}. */
+  /**
+   * The graph for whole unpadded sequences (default `reference`); see {@link PrefillKind}. A
+   * `fused` graph the backend refuses falls back as the decoder does.
+   */
   prefill?: PrefillKind;
 }
 
@@ -53,8 +72,10 @@ export class ImageGPTRunner {
   readonly head: HeadKind;
   /** The weight storage the runner's graphs use. */
   readonly dtype: ModelDType;
-  /** The decoder kind in use (`reference` when the backend cannot bind outputs). */
+  /** The decoder kind in use: `reference` when asked for, or when the backend refused the fast graph. */
   readonly decoder: DecoderKind;
+  // Appended to when a refused graph falls back; the fused one may be opened long after create().
+  readonly #fallbacks: GraphFallback[];
   #forwardSession: Promise<BackendSession> | undefined;
   #decodeSession: BackendSession | undefined;
   // Kept only until the forward session exists (it is built on first use when decoding came first).
@@ -69,14 +90,25 @@ export class ImageGPTRunner {
     decodeSession: BackendSession | undefined,
     buildForward: () => Promise<BackendSession>,
     buildFused: (() => Promise<BackendSession | undefined>) | undefined,
+    fallbacks: GraphFallback[],
   ) {
     this.config = options.config;
     this.head = options.head;
     this.dtype = options.dtype ?? 'fp32';
     this.decoder = decodeSession === undefined ? 'reference' : 'fast';
+    this.#fallbacks = fallbacks;
     this.#decodeSession = decodeSession;
     this.#buildForward = buildForward;
     this.#buildFused = buildFused;
+  }
+
+  /**
+   * The graphs asked for that the backend refused (an operator it does not implement), each with
+   * the backend's message; the reference graph runs in their place. Empty when every graph loaded.
+   * A `fused` prefill is opened on first use, so its entry may appear after a `forward()`.
+   */
+  get fallbacks(): readonly GraphFallback[] {
+    return [...this.#fallbacks];
   }
 
   /**
@@ -99,25 +131,31 @@ export class ImageGPTRunner {
         buildImageGPTGraph(config, checkpoint, { ...common, outputHiddenStates: true }),
         options.sessionOptions,
       );
-    let decodeSession: BackendSession | undefined;
-    if (head === 'causal' && (options.decoder ?? 'fast') === 'fast') {
-      const artifact = buildDecodeGraph(config, checkpoint, common);
-      // A runtime without ONNX Runtime's fused kernels decodes with the reference graph.
-      const session = await backend.createSession(artifact, options.sessionOptions).catch(() => undefined);
-      decodeSession = session;
-    }
+    const fallbacks: GraphFallback[] = [];
+    // The fast and fused graphs use ONNX Runtime's contrib ops; a runtime without one of them runs
+    // the reference graph instead. Any other failure is the caller's to see.
+    const openUnlessRefused = async (graph: GraphFallback['graph'], build: () => ModelArtifact) => {
+      try {
+        return await backend.createSession(build(), options.sessionOptions);
+      } catch (error) {
+        const reason = operatorRefusal(error);
+        if (reason === undefined) throw error;
+        fallbacks.push({ graph, reason });
+        return undefined;
+      }
+    };
+    const decodeSession =
+      head === 'causal' && (options.decoder ?? 'fast') === 'fast'
+        ? await openUnlessRefused('fast', () => buildDecodeGraph(config, checkpoint, common))
+        : undefined;
     const buildFused =
       options.prefill === 'fused'
         ? () =>
-            backend
-              .createSession(
-                buildPrefillGraph(config, checkpoint, { ...common, outputHiddenStates: true }),
-                options.sessionOptions,
-              )
-              // A runtime without GroupQueryAttention runs every forward on the reference graph.
-              .catch(() => undefined)
+            openUnlessRefused('fused', () =>
+              buildPrefillGraph(config, checkpoint, { ...common, outputHiddenStates: true }),
+            )
         : undefined;
-    const runner = new ImageGPTRunner(options, decodeSession, buildForward, buildFused);
+    const runner = new ImageGPTRunner(options, decodeSession, buildForward, buildFused, fallbacks);
     // Open one session now so a model that cannot load fails here, not on first use. With a fused
     // prefill that is the fused session: a batch job (features, nll) then never opens the others.
     if (decodeSession === undefined) {

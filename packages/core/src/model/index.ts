@@ -3,7 +3,7 @@ export type { Decoder, DecoderModel } from './decoder.js';
 export { KVDecoder } from './decoder.js';
 export { FastDecoder } from './fast-decoder.js';
 export type { ForwardOptions, ForwardResult } from './forward-types.js';
-export type { ImageGPTRunnerOptions } from './imagegpt-runner.js';
+export type { GraphFallback, ImageGPTRunnerOptions } from './imagegpt-runner.js';
 export { ImageGPTRunner } from './imagegpt-runner.js';
 export type { KeyValueCache } from './kv-cache.js';
 export { ModelInputError } from './model-input-error.js';
