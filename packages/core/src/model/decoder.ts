@@ -24,14 +24,17 @@ export interface Decoder {
   dispose(): void;
 }
 
-/** What {@link KVDecoder} needs from its model. */
+/** What {@link ReferenceDecoder} needs from its model. */
 export interface DecoderModel {
   readonly config: ImageGPTConfig;
   forward(inputIds: readonly (readonly number[])[], options?: ForwardOptions): Promise<ForwardResult>;
 }
 
-/** {@link Decoder} over a model's forward pass with `past` (no recompute of earlier positions). */
-export class KVDecoder implements Decoder {
+/**
+ * {@link Decoder} over a model's forward pass with `past` (no recompute of earlier positions): the
+ * reference graph's decoder, whose whole cache is fed in and returned on every step.
+ */
+export class ReferenceDecoder implements Decoder {
   readonly batchSize: number;
   readonly #model: DecoderModel;
   #cache: KeyValueCache | undefined;
@@ -80,3 +83,8 @@ export class KVDecoder implements Decoder {
     this.#cache = undefined;
   }
 }
+
+/** @deprecated Renamed {@link ReferenceDecoder}; this alias goes in the next minor release. */
+export const KVDecoder = ReferenceDecoder;
+/** @deprecated Renamed {@link ReferenceDecoder}; this alias goes in the next minor release. */
+export type KVDecoder = ReferenceDecoder;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { BackendSession, HostTensor, ImageGPTBackend, ModelArtifact } from '../backend/backend.js';
 import type { DecoderKind, PrefillKind } from '../graph/graph-kind.js';
 import { decodeOnnxModel } from '../onnx/onnx-codec.js';
+import { KVDecoder, ReferenceDecoder } from './decoder.js';
 import { ImageGPTRunner } from './imagegpt-runner.js';
 import { ModelInputError } from './model-input-error.js';
 import { zeroCheckpoint } from './test-utils/zero-checkpoint.js';
@@ -200,6 +201,8 @@ describe('Decoder', () => {
     const fake = fakeBackend();
     const runner = await runnerOn(fake.backend, { decoder: 'reference' });
     const decoder = runner.createDecoder(2);
+    expect(decoder).toBeInstanceOf(ReferenceDecoder);
+    expect(decoder).toBeInstanceOf(KVDecoder); // the deprecated name still works
     const logits = await decoder.next([
       [4, 0, 1],
       [4, 2, 3],

@@ -15,7 +15,7 @@ import type { HeadKind } from '../graph/head-kind.js';
 import { buildImageGPTGraph } from '../graph/imagegpt-graph.js';
 import { buildPrefillGraph } from '../graph/prefill-graph.js';
 import type { ModelDType } from '../quantize/weight-dtype.js';
-import { type Decoder, KVDecoder } from './decoder.js';
+import { type Decoder, ReferenceDecoder } from './decoder.js';
 import { FastDecoder } from './fast-decoder.js';
 import type { ForwardOptions, ForwardResult } from './forward-types.js';
 import { float32Zeros, int64Matrix } from './host-tensors.js';
@@ -292,7 +292,7 @@ export class ImageGPTRunner {
       throw new ModelInputError('head', `is "${this.head}", decoding needs the causal head`);
     if (!Number.isInteger(batchSize) || batchSize < 1)
       throw new ModelInputError('batchSize', `is ${batchSize}, expected a positive integer`);
-    if (this.#decodeSession === undefined) return new KVDecoder(this, batchSize);
+    if (this.#decodeSession === undefined) return new ReferenceDecoder(this, batchSize);
     return new FastDecoder(
       () => {
         const session = this.#decodeSession;
