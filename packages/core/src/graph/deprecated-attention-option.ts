@@ -7,8 +7,9 @@ import { buildImageGPTGraph, type ImageGPTGraphOptions } from './imagegpt-graph.
 import { buildPrefillGraph } from './prefill-graph.js';
 
 // Kept for one release: `buildImageGPTGraph(…, { attention })` built all three graphs. The package
-// root exports this wrapper as `buildImageGPTGraph`; when it goes, the root exports the reference
-// builder (imagegpt-graph.ts) and its options directly.
+// root exports this wrapper as `buildImageGPTGraph` (its doc repeats the reference builder's, which
+// the API reference cannot reach); when it goes, the root exports the reference builder
+// (imagegpt-graph.ts) and its options directly.
 
 /**
  * @deprecated Pick the builder instead: `reference` is {@link buildImageGPTGraph}, `fast` is
@@ -28,9 +29,17 @@ export interface ImageGPTGraphOptionsWithAttention extends ImageGPTGraphOptions 
 }
 
 /**
- * HF's ImageGPT as one ONNX model (opset 17, standard ops): the reference graph; see
- * {@link buildImageGPTGraph} in `imagegpt-graph.ts` for its inputs and outputs. The deprecated
- * `attention` option still builds the decode (`fast`) or prefill (`fused`) graph for one release.
+ * HF's ImageGPT as one ONNX model (opset 17) in standard ops and HF's order of operations: the
+ * reference graph, which the goldens and `igpt conformance` check.
+ *
+ * Inputs: `input_ids` [B,T] int64, `attention_mask` [B,P+T] int64, `position_ids` [B,T] int64 and,
+ * per layer i, `past_key_values.{i}.key` / `.value` [B,H,P,D] float32 (P may be 0). Outputs:
+ * `logits` ([B,T,V−1] causal, [B,num_labels] classifier, none for base), `pooled` [B,C]
+ * (classifier), `present.{i}.key` / `.value` [B,H,P+T,D], `last_hidden_state` [B,T,C] and, if
+ * asked, `hidden_states.{0..n_layer}`.
+ *
+ * For one release the deprecated `attention` option still builds the decode graph (`fast`, see
+ * {@link buildDecodeGraph}) or the prefill graph (`fused`, see {@link buildPrefillGraph}).
  *
  * @example
  * const artifact = buildImageGPTGraph(config, checkpoint, { head: 'causal' });

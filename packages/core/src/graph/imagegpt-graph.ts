@@ -77,6 +77,7 @@ export function buildImageGPTGraph(
   for (let i = 0; i < nLayer; i++) {
     const p = `${w.prefix}h.${i}.`;
     x = g.scoped(`h.${i}`, () => {
+      // attn also returns `probs`, the softmax of each head (HF's output_attentions).
       const a = g.op('Add', [x, attn(ln(x, `${p}ln_1.weight`), i).output]);
       // HF's hidden_states[i+1] is block i's output, except the last entry, which comes after ln_f.
       const out = i < nLayer - 1 ? hiddenName(i + 1) : undefined;
