@@ -8,6 +8,8 @@ export {
   MAX_VOCAB,
   MAX_WIDTH,
 } from './config-schema.js';
+export type { FileSink, FileSinkWriteOptions } from './file-sink.js';
+export { type HfJsonOptions, pythonFloat, toHfJsonString } from './hf-json.js';
 export { ImageGPTConfig } from './imagegpt-config.js';
 export { type ModelHead, parameterCount } from './parameter-count.js';
 export type { ImageGPTPresetName } from './presets.js';
