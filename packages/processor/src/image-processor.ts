@@ -5,7 +5,7 @@ import { normalize } from './normalize.js';
 import { ProcessorConfigError } from './processor-config-error.js';
 import { quantize } from './quantize.js';
 import type { RawImage } from './raw-image.js';
-import { resizeBilinear } from './resize-bilinear.js';
+import { resizeBilinear } from './resize.js';
 import { toRGB } from './to-rgb.js';
 
 /**

@@ -1,32 +1,23 @@
-import { ImageError } from './image-error.js';
 import type { RawImage } from './raw-image.js';
-import { assertRawImage } from './raw-image.js';
+import type { ResampleKernel } from './resample-kernels.js';
 
 /*
- * Pillow 9.4's `Image.resize(size, BILINEAR)` for 8-bit images (libImaging/Resample.c), reproduced
- * for bit-exact results. The details that matter:
- *  - The triangle filter's support (1) is widened by the scale factor when downscaling, so a
- *    downscale averages every source pixel under the footprint (antialiasing), not just 2 taps.
+ * Pillow 9.4's convolution resampler for 8-bit images (libImaging/Resample.c), which `Image.resize`
+ * uses for every filter but NEAREST, reproduced for bit-exact results. The details that matter:
+ *  - The filter's support is widened by the scale factor when downscaling, so a downscale
+ *    averages every source pixel under the footprint (antialiasing), not just a few taps.
  *  - Coefficients are computed in float64, normalised to sum 1, then turned into 22-bit fixed point
  *    by adding ±0.5 and truncating towards zero.
  *  - Each output sample starts from a rounding bias of 2^21, accumulates value*coefficient in
- *    integers, and is clipped to 0..255 after an arithmetic shift by 22.
+ *    integers, and is clipped to 0..255 after an arithmetic shift by 22 (filters with negative
+ *    lobes, bicubic and Lanczos, can overshoot either way).
  *  - Two passes: horizontal first, then vertical, with the intermediate image stored as 8 bits
  *    (so it is rounded and clipped between passes). A pass is skipped when that dimension is
  *    unchanged, which makes a same-size resize an exact copy.
  */
 
-/**
- * The most bytes {@link resizeBilinear} will allocate for its result (or its intermediate, after
- * the horizontal pass): 256 MiB, an 8192×8192 RGBA image. Larger targets are refused up front
- * rather than left to fail in the allocator, or to succeed and exhaust the heap.
- */
-export const MAX_RESIZE_BYTES = 2 ** 28;
-
 const PRECISION_BITS = 32 - 8 - 2;
 const ROUNDING_BIAS = 1 << (PRECISION_BITS - 1);
-/** Bilinear's half-width before widening by the downscale factor. */
-const BILINEAR_SUPPORT = 1;
 
 /** Per output position along one axis: where its source window starts, how long it is, and its fixed-point weights. */
 interface AxisCoefficients {
@@ -37,15 +28,10 @@ interface AxisCoefficients {
   readonly ksize: number;
 }
 
-function bilinearFilter(x: number): number {
-  const a = x < 0 ? -x : x;
-  return a < 1 ? 1 - a : 0;
-}
-
-function axisCoefficients(inSize: number, outSize: number): AxisCoefficients {
+function axisCoefficients(inSize: number, outSize: number, kernel: ResampleKernel): AxisCoefficients {
   const scale = inSize / outSize;
   const filterScale = Math.max(1, scale);
-  const support = BILINEAR_SUPPORT * filterScale;
+  const support = kernel.support * filterScale;
   const ksize = Math.ceil(support) * 2 + 1;
   const invFilterScale = 1 / filterScale;
   const starts = new Int32Array(outSize);
@@ -63,7 +49,7 @@ function axisCoefficients(inSize: number, outSize: number): AxisCoefficients {
     let sum = 0;
     for (let x = 0; x < count; x++) {
       // Same operation order as Pillow: (int(x + xmin) - center + 0.5) * (1 / filterscale).
-      const w = bilinearFilter((x + xmin - center + 0.5) * invFilterScale);
+      const w = kernel.weight((x + xmin - center + 0.5) * invFilterScale);
       raw[x] = w;
       sum += w;
     }
@@ -80,6 +66,7 @@ function axisCoefficients(inSize: number, outSize: number): AxisCoefficients {
 }
 
 function clip8(acc: number): number {
+  // `>>` is an arithmetic shift on int32, like the C code's on its int accumulator.
   const v = acc >> PRECISION_BITS;
   return Math.min(255, Math.max(0, v));
 }
@@ -90,8 +77,9 @@ function resampleHorizontal(
   height: number,
   channels: number,
   outWidth: number,
+  kernel: ResampleKernel,
 ): Uint8Array {
-  const { starts, counts, weights, ksize } = axisCoefficients(inWidth, outWidth);
+  const { starts, counts, weights, ksize } = axisCoefficients(inWidth, outWidth, kernel);
   const out = new Uint8Array(outWidth * height * channels);
   for (let y = 0; y < height; y++) {
     const rowIn = y * inWidth * channels;
@@ -119,8 +107,9 @@ function resampleVertical(
   inHeight: number,
   channels: number,
   outHeight: number,
+  kernel: ResampleKernel,
 ): Uint8Array {
-  const { starts, counts, weights, ksize } = axisCoefficients(inHeight, outHeight);
+  const { starts, counts, weights, ksize } = axisCoefficients(inHeight, outHeight, kernel);
   const stride = width * channels;
   const out = new Uint8Array(stride * outHeight);
   for (let yy = 0; yy < outHeight; yy++) {
@@ -140,44 +129,25 @@ function resampleVertical(
 }
 
 /**
- * Resizes an 8-bit image to `width`×`height` exactly as Pillow 9.4's
- * `Image.resize((width, height), Image.BILINEAR)` does for `L` and `RGB` images (bit for bit):
- * antialiased when downscaling, separable, fixed-point. Channels are filtered independently; for a
- * 4-channel image this differs from Pillow, which premultiplies alpha first (call {@link toRGB}
- * first, as the ImageGPT processor does). A same-size resize returns an exact copy.
- *
- * @example
- * const small = resizeBilinear(image, 32, 32); // small.width === 32, small.height === 32
+ * Resizes a checked 8-bit image with one of Pillow's convolution filters, as
+ * `Image.resize((width, height), filter)` does for `L` and `RGB` images, bit for bit. The caller
+ * validates the image and the target (see `resize`).
  */
-export function resizeBilinear(image: RawImage, width: number, height: number, source?: string): RawImage {
-  assertRawImage(image, source);
-  if (!Number.isInteger(width) || width < 1 || !Number.isInteger(height) || height < 1) {
-    throw new ImageError(
-      `resize target must be positive integers, got ${String(width)}x${String(height)}`,
-      source === undefined ? {} : { source },
-    );
-  }
+export function resizeConvolution(
+  image: RawImage,
+  width: number,
+  height: number,
+  kernel: ResampleKernel,
+): RawImage {
   const { channels } = image;
-  // Checked in doubles before any allocation, so an absurd target cannot overflow into a small one.
-  for (const [what, w, h] of [
-    ['target', width, height],
-    ['intermediate (target width × input height)', width, image.height],
-  ] as const) {
-    if (w * h * channels > MAX_RESIZE_BYTES) {
-      throw new ImageError(
-        `resize ${what} ${w}x${h}x${channels} is ${w * h * channels} bytes, over the ${MAX_RESIZE_BYTES}-byte limit`,
-        source === undefined ? {} : { source },
-      );
-    }
-  }
   let data: Uint8Array | Uint8ClampedArray = image.data;
   let currentWidth = image.width;
   if (width !== image.width) {
-    data = resampleHorizontal(data, image.width, image.height, channels, width);
+    data = resampleHorizontal(data, image.width, image.height, channels, width, kernel);
     currentWidth = width;
   }
   if (height !== image.height) {
-    data = resampleVertical(data, currentWidth, image.height, channels, height);
+    data = resampleVertical(data, currentWidth, image.height, channels, height, kernel);
   }
   // Neither pass ran: still hand back a copy so the result never aliases the input.
   const out = data === image.data ? new Uint8Array(image.data) : (data as Uint8Array);
