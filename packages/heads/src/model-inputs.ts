@@ -33,7 +33,14 @@ export function toTokenRows(
         },
       );
     }
-    return Array.from(processor.preprocess(input, `inputs[${i}]`).ids);
+    const { inputIds } = processor.preprocessImage(input, { source: `inputs[${i}]` });
+    if (inputIds === undefined) {
+      throw new HeadsError(
+        "is an image, but this model's preprocessor_config.json turns do_color_quantize off, so it gives pixel values, not the colour ids the model reads; pass token ids instead",
+        { source: `${method}: inputs[${i}]` },
+      );
+    }
+    return Array.from(inputIds);
   });
 }
 

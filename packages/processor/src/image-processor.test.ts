@@ -1,60 +1,197 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FileSink } from '@imagegpt/config';
 import { describe, expect, it } from 'vitest';
-import { ImageGPTImageProcessor, MAX_IMAGE_SIDE } from './image-processor.js';
+import { ImageGPTFeatureExtractor, ImageGPTImageProcessor, MAX_IMAGE_SIDE } from './image-processor.js';
+import { PILImageResampling } from './pil-image-resampling.js';
 import { ProcessorConfigError } from './processor-config-error.js';
-import { loadPng, readMeta, requireGoldenDir } from './test-utils/golden.js';
-import { readSafetensors } from './test-utils/safetensors.js';
+import type { RawImage } from './raw-image.js';
+import { type ProcessorCaseName, processorCase } from './test-utils/golden.js';
+import { readSafetensors, type SafeTensor } from './test-utils/safetensors.js';
+import { toRGB } from './to-rgb.js';
 
-const dir = requireGoldenDir();
-const meta = readMeta();
-const io = readSafetensors(join(dir, 'io.safetensors'));
+/** Float32 bit patterns, so float outputs are compared exactly, not within a tolerance. */
+const bits = (a: Float32Array) => Array.from(new Uint32Array(a.slice().buffer));
+const ints = (a: BigInt64Array) => Array.from(a, Number);
 
-function tensor(name: string) {
-  const t = io.get(name);
-  if (t === undefined) throw new Error(`io.safetensors has no tensor ${name}`);
-  return t;
+/** A FileSink in memory that refuses to overwrite unless forced, as every sink must. */
+function memorySink(): FileSink & { files: Map<string, Uint8Array> } {
+  const files = new Map<string, Uint8Array>();
+  return {
+    location: 'memory',
+    files,
+    async write(path, data, { force } = {}) {
+      if (files.has(path) && !force) throw new Error(`memory/${path} already exists`);
+      files.set(path, data);
+    },
+  };
 }
 
-describe('ImageGPTImageProcessor against the golden image-processor case', () => {
-  for (const proc of meta.processors) {
-    const prefix = proc.dir === '.' ? '' : `${proc.dir}_`;
-    const configFile = join(dir, proc.dir, 'preprocessor_config.json');
-    const processor = ImageGPTImageProcessor.parse(readFileSync(configFile, 'utf8'), configFile);
+const CASES: ProcessorCaseName[] = ['image-processor', 'image-processor-resample'];
 
-    it(`${proc.dir}: reads ${proc.processor.clusters} clusters and size ${proc.processor.size.width}x${proc.processor.size.height}`, () => {
-      expect(processor.numClusters).toBe(proc.processor.clusters);
-      expect(processor.size).toEqual(proc.processor.size);
-    });
+for (const caseName of CASES) {
+  const golden = processorCase(caseName);
+  const io = readSafetensors(join(golden.dir, 'io.safetensors'));
+  const tensor = (name: string): SafeTensor => {
+    const t = io.get(name);
+    if (t === undefined) throw new Error(`${caseName}/io.safetensors has no tensor ${name}`);
+    return t;
+  };
 
-    proc.images.forEach((img, row) => {
-      it(`${proc.dir}: ${img.file} (${img.mode}) gives HF's resized bytes, pixels and ids exactly`, async () => {
-        const image = await loadPng(img.file);
-        expect([image.width, image.height]).toEqual(img.size_wh);
-        const { resized, pixels, ids } = processor.preprocess(image, img.file);
-        const hw = proc.processor.size.height * proc.processor.size.width;
+  describe(`ImageGPTImageProcessor against the golden ${caseName} case`, () => {
+    for (const proc of golden.meta.processors) {
+      const prefix = proc.dir === '.' ? '' : `${proc.dir}_`;
+      const configFile = join(golden.dir, proc.dir, 'preprocessor_config.json');
+      const text = readFileSync(configFile, 'utf8');
+      const processor = ImageGPTImageProcessor.parse(text, configFile);
+      const { height, width } = proc.processor.size;
+      const hw = height * width;
 
-        const goldenResized = tensor(`${prefix}resized_uint8`).data as BigInt64Array;
-        const expectedBytes = Array.from(goldenResized.subarray(row * hw * 3, (row + 1) * hw * 3), Number);
-        expect(Array.from(resized.data)).toEqual(expectedBytes);
-
-        const goldenPixels = tensor(`${prefix}pixels`).data as Float32Array;
-        const expectedPixels = goldenPixels.subarray(row * hw * 3, (row + 1) * hw * 3);
-        // Bit-exact: compare the float32 bit patterns, not values within a tolerance.
-        expect(Array.from(new Uint32Array(pixels.buffer))).toEqual(
-          Array.from(new Uint32Array(expectedPixels.slice().buffer)),
-        );
-
-        const goldenIds = tensor(`${prefix}input_ids`).data as BigInt64Array;
-        expect(Array.from(ids)).toEqual(Array.from(goldenIds.subarray(row * hw, (row + 1) * hw), Number));
-        expect(processor.encode(image)[0]).toEqual(ids);
+      it(`${proc.dir}: reads resample ${proc.processor.resample}, its switches, ${proc.processor.clusters ?? 0} clusters and size ${width}x${height}`, () => {
+        expect(processor.numClusters).toBe(proc.processor.clusters ?? 0);
+        expect(processor.size).toEqual(proc.processor.size);
+        expect(processor.resample).toBe(proc.processor.resample);
+        expect([processor.doResize, processor.doNormalize, processor.doColorQuantize]).toEqual([
+          proc.processor.do_resize,
+          proc.processor.do_normalize,
+          proc.processor.do_color_quantize,
+        ]);
       });
+
+      it(`${proc.dir}: savePretrained writes HF's preprocessor_config.json byte for byte`, async () => {
+        const sink = memorySink();
+        expect(await processor.savePretrained(sink)).toEqual(['preprocessor_config.json']);
+        expect(new TextDecoder().decode(sink.files.get('preprocessor_config.json'))).toBe(text);
+        expect(processor.toJSON()).toEqual(JSON.parse(text));
+      });
+
+      proc.images.forEach((img, row) => {
+        it(`${proc.dir}: ${img.file} gives HF's resized bytes, pixels and ${proc.processor.do_color_quantize ? 'ids' : 'pixel values'} exactly`, async () => {
+          const image = await golden.loadPng(img.file);
+          const out = processor.preprocessImage(image, { source: img.file });
+          const slice = (name: string, n: number) => {
+            const t = tensor(`${prefix}${name}`);
+            return t.data.subarray(row * n, (row + 1) * n) as never;
+          };
+          expect(Array.from(out.resized.data)).toEqual(ints(slice('resized_uint8', hw * 3)));
+          expect(bits(out.pixels)).toEqual(bits(slice('pixels', hw * 3)));
+          if (proc.processor.do_color_quantize) {
+            expect(Array.from(out.inputIds!)).toEqual(ints(slice('input_ids', hw)));
+            expect(out.pixelValues).toBeUndefined();
+          } else {
+            expect(bits(out.pixelValues!)).toEqual(bits(slice('pixel_values', hw * 3)));
+            expect(out.inputIds).toBeUndefined();
+          }
+        });
+      });
+
+      it(`${proc.dir}: preprocess on the whole batch gives HF's stacked output`, async () => {
+        const images = await Promise.all(proc.images.map((i) => golden.loadPng(i.file)));
+        const out = processor.preprocess(images);
+        expect(out.sizes).toEqual(images.map(() => ({ height, width })));
+        if (proc.processor.do_color_quantize) {
+          expect(out.inputIds!.flatMap((ids) => Array.from(ids))).toEqual(
+            ints(tensor(`${prefix}input_ids`).data as BigInt64Array),
+          );
+          expect(out.pixelValues).toBeUndefined();
+        } else {
+          const stacked = new Float32Array(out.pixelValues!.flatMap((p) => Array.from(p)));
+          expect(tensor(`${prefix}pixel_values`).shape).toEqual([images.length, 3, height, width]);
+          expect(bits(stacked)).toEqual(bits(tensor(`${prefix}pixel_values`).data as Float32Array));
+          expect(out.inputIds).toBeUndefined();
+        }
+      });
+    }
+  });
+}
+
+describe('per-call preprocess overrides', () => {
+  const golden = processorCase('image-processor-resample');
+  const io = readSafetensors(join(golden.dir, 'io.safetensors'));
+  const read = (dir: string) =>
+    ImageGPTImageProcessor.parse(readFileSync(join(golden.dir, dir, 'preprocessor_config.json'), 'utf8'));
+  const images = () => Promise.all(golden.meta.processors[0]!.images.map((i) => golden.loadPng(i.file)));
+
+  it('turn one processor into each of the golden sub-folders (resample, size, switches, clusters)', async () => {
+    const base = read('no_quantize'); // 6x10, bilinear, no clusters, no quantization
+    const batch = await images();
+    for (const dir of ['nearest', 'lanczos', 'bicubic', 'box', 'hamming', 'no_normalize']) {
+      const target = read(dir);
+      const { inputIds } = base.preprocess(batch, {
+        doResize: true,
+        size: [target.size.height, target.size.width],
+        resample: target.resample,
+        doNormalize: target.doNormalize,
+        doColorQuantize: true,
+        clusters: target.clusters,
+      });
+      expect(
+        inputIds!.flatMap((ids) => Array.from(ids)),
+        dir,
+      ).toEqual(ints(io.get(`${dir}_input_ids`)!.data as BigInt64Array));
+    }
+  });
+
+  it('doColorQuantize: false gives channels-first pixel values, normalised or not', async () => {
+    const batch = await images();
+    const noNormalize = read('no_normalize');
+    const { pixelValues, inputIds } = noNormalize.preprocess(batch, { doColorQuantize: false });
+    expect(inputIds).toBeUndefined();
+    // HWC golden pixels (plain 0..255 here), transposed to CHW.
+    const hwc = io.get('no_normalize_pixels')!.data as Float32Array;
+    pixelValues!.forEach((chw, n) => {
+      const area = 64;
+      for (let c = 0; c < 3; c++)
+        for (let i = 0; i < area; i++) expect(chw[c * area + i]).toBe(hwc[n * area * 3 + i * 3 + c]);
     });
-  }
+    // The processor's own setting is untouched by an override.
+    expect(noNormalize.preprocess(batch[0]!).inputIds).toHaveLength(1);
+  });
+
+  it('doResize: false keeps each image at its own size, so a batch may be ragged', async () => {
+    const batch = await images();
+    const processor = read('nearest');
+    const out = processor.preprocess(batch, { doResize: false });
+    expect(out.sizes).toEqual(batch.map((b) => ({ height: b.height, width: b.width })));
+    expect(out.inputIds!.map((ids) => ids.length)).toEqual(batch.map((b) => b.width * b.height));
+    const steps = processor.preprocessImage(batch[3]!, { doResize: false, doColorQuantize: false });
+    expect(steps.resized).toEqual(toRGB(batch[3]!)); // the grey 9x9 input, made RGB, not resized
+    expect(steps.pixelValues).toHaveLength(3 * 9 * 9);
+    expect(
+      processor
+        .preprocess(batch, { doResize: false, doColorQuantize: false })
+        .pixelValues!.map((p) => p.length),
+    ).toEqual(batch.map((b) => 3 * b.width * b.height));
+  });
+
+  it('refuses bad overrides with a ProcessorConfigError naming the option', () => {
+    const processor = read('nearest');
+    const image: RawImage = { width: 2, height: 2, channels: 3, data: new Uint8Array(12) };
+    const fault = (options: unknown) => {
+      try {
+        processor.preprocess(image, options as never);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ProcessorConfigError);
+        return e as ProcessorConfigError;
+      }
+      throw new Error('expected a ProcessorConfigError');
+    };
+    expect(fault({ doResize: 'yes' })).toMatchObject({ field: 'doResize', value: 'yes' });
+    expect(fault({ resample: 6 })).toMatchObject({ field: 'resample', value: 6 });
+    expect(fault({ resample: 'bicubic' })).toMatchObject({ field: 'resample' });
+    expect(fault({ size: { height: 0, width: 4 } })).toMatchObject({ field: 'size.height', value: 0 });
+    expect(fault({ size: MAX_IMAGE_SIDE + 1 })).toMatchObject({ field: 'size' });
+    expect(fault({ clusters: [[0, 0]] })).toMatchObject({ field: 'clusters[0]' });
+    expect(fault(null)).toMatchObject({ field: 'options' });
+    const noClusters = read('no_quantize');
+    expect(() => noClusters.preprocess(image, { doColorQuantize: true })).toThrow(/needs clusters/);
+    expect(() => noClusters.encode(image)).toThrow(/do_color_quantize/);
+  });
 });
 
 describe('ImageGPTImageProcessor config handling', () => {
-  const text = readFileSync(join(dir, 'preprocessor_config.json'), 'utf8');
+  const golden = processorCase('image-processor');
+  const text = readFileSync(join(golden.dir, 'preprocessor_config.json'), 'utf8');
 
   it('toJSON round-trips the golden preprocessor_config.json exactly', () => {
     const json = JSON.parse(text) as Record<string, unknown>;
@@ -83,6 +220,49 @@ describe('ImageGPTImageProcessor config handling', () => {
     ]);
   });
 
+  it('accepts every Pillow filter id and writes clusters as Python floats', () => {
+    for (const resample of Object.values(PILImageResampling)) {
+      expect(ImageGPTImageProcessor.fromJSON({ clusters: [[0, 0, 0]], resample }).resample).toBe(resample);
+    }
+    // A parsed -1.0 is the number -1; HF's file (a float array's tolist()) says -1.0.
+    const p = ImageGPTImageProcessor.fromJSON({ clusters: [[-1, 0, 0.5]], size: 2, resample: 3 });
+    expect(p.toJSONString()).toBe(
+      '{\n  "clusters": [\n    [\n      -1.0,\n      0.0,\n      0.5\n    ]\n  ],\n' +
+        '  "do_color_quantize": true,\n  "do_normalize": true,\n  "do_resize": true,\n' +
+        '  "image_processor_type": "ImageGPTImageProcessor",\n  "resample": 3,\n' +
+        '  "size": {\n    "height": 2,\n    "width": 2\n  }\n}\n',
+    );
+  });
+
+  it('savePretrained never overwrites silently: an existing file is refused unless forced', async () => {
+    const p = ImageGPTImageProcessor.parse(text);
+    const sink = memorySink();
+    await p.savePretrained(sink);
+    const other = ImageGPTImageProcessor.fromJSON({ clusters: [[0, 0, 0]], size: 2 });
+    await expect(other.savePretrained(sink)).rejects.toThrow(/already exists/);
+    expect(new TextDecoder().decode(sink.files.get('preprocessor_config.json'))).toBe(text);
+    await other.savePretrained(sink, { force: true });
+    expect(
+      ImageGPTImageProcessor.parse(new TextDecoder().decode(sink.files.get('preprocessor_config.json'))).size,
+    ).toEqual({
+      height: 2,
+      width: 2,
+    });
+  });
+
+  it('keeps the deprecated ImageGPTFeatureExtractor name as the same class', () => {
+    expect(ImageGPTFeatureExtractor).toBe(ImageGPTImageProcessor);
+    const old: ImageGPTFeatureExtractor = ImageGPTFeatureExtractor.parse(text);
+    expect(old).toBeInstanceOf(ImageGPTImageProcessor);
+    // An old file's feature_extractor_type is kept; the type written is the processor's, as HF writes it.
+    const legacy = ImageGPTFeatureExtractor.fromJSON({
+      ...JSON.parse(text),
+      feature_extractor_type: 'ImageGPTFeatureExtractor',
+    }).toJSON();
+    expect(legacy.feature_extractor_type).toBe('ImageGPTFeatureExtractor');
+    expect(legacy.image_processor_type).toBe('ImageGPTImageProcessor');
+  });
+
   it('names the field and value of a bad config', () => {
     const bad = (json: unknown) => {
       try {
@@ -93,11 +273,13 @@ describe('ImageGPTImageProcessor config handling', () => {
       }
       throw new Error('expected a ProcessorConfigError');
     };
-    expect(bad({ clusters: [[0, 0, 0]], resample: 3 })).toMatchObject({
+    expect(bad({ clusters: [[0, 0, 0]], resample: 6 })).toMatchObject({
       field: 'resample',
-      value: 3,
+      value: 6,
       file: 'p.json',
     });
+    expect(bad({ clusters: [[0, 0, 0]], resample: 2.5 })).toMatchObject({ field: 'resample' });
+    expect(bad({ clusters: [[0, 0, 0]], resample: 'bilinear' })).toMatchObject({ field: 'resample' });
     expect(
       bad({
         clusters: [
@@ -132,7 +314,7 @@ describe('ImageGPTImageProcessor config handling', () => {
     expect(bad({ clusters: [[0, 0, 0]], size: 100_000 }).message).toContain(`at most ${MAX_IMAGE_SIDE}`);
     expect(bad({ clusters: [[0, 0, 0]], do_resize: 'yes' })).toMatchObject({ field: 'do_resize' });
     expect(bad({ size: 8 })).toMatchObject({ field: 'clusters' });
-    expect(bad({ clusters: [[0, 0, 0]], resample: 3 }).message).toContain('"resample" is 3');
+    expect(bad({ clusters: [[0, 0, 0]], resample: 6 }).message).toContain('"resample" is 6');
     // One sentence per fault: the message, then the field and its value, then what was expected.
     expect(
       bad({

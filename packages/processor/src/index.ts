@@ -2,8 +2,21 @@ export { parseClusters } from './clusters.js';
 export { decodeTokens } from './decode-tokens.js';
 export type { ImageErrorDetails } from './image-error.js';
 export { ImageError } from './image-error.js';
-export type { DecodeOptions, PreprocessResult } from './image-processor.js';
-export { ImageGPTImageProcessor, MAX_IMAGE_SIDE } from './image-processor.js';
+export type {
+  DecodeOptions,
+  PreprocessedImage,
+  PreprocessImageOptions,
+  PreprocessOptions,
+  PreprocessOutput,
+  SavePretrainedOptions,
+  SizeInput,
+} from './image-processor.js';
+export {
+  ImageGPTFeatureExtractor,
+  ImageGPTImageProcessor,
+  MAX_IMAGE_SIDE,
+  PREPROCESSOR_CONFIG_FILE,
+} from './image-processor.js';
 export type { LearnPaletteOptions, Palette } from './learn-palette.js';
 export { learnPalette, PALETTE_DEFAULTS } from './learn-palette.js';
 export { denormalizeValue, normalize } from './normalize.js';

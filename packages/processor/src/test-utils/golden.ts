@@ -4,41 +4,63 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import type { RawImage } from '../raw-image.js';
 
-/** /work/shared/golden/image-processor, found from this file: packages/processor/src/test-utils -> repo root -> ../shared. */
-export const GOLDEN_PROCESSOR_DIR = fileURLToPath(
-  new URL('../../../../../shared/golden/image-processor', import.meta.url),
-);
+/** /work/shared/golden, found from this file: packages/processor/src/test-utils -> repo root -> ../shared. */
+const GOLDEN_DIR = fileURLToPath(new URL('../../../../../shared/golden/', import.meta.url));
 
-/** Fails loudly (never skips) when the shared golden data is missing: CI has it. */
-export function requireGoldenDir(): string {
-  if (!existsSync(join(GOLDEN_PROCESSOR_DIR, 'meta.json'))) {
-    throw new Error(
-      `golden data not found at ${GOLDEN_PROCESSOR_DIR}; the processor tests need /work/shared/golden`,
-    );
-  }
-  return GOLDEN_PROCESSOR_DIR;
-}
+/** The processor cases of the golden set these tests read. */
+export type ProcessorCaseName = 'image-processor' | 'image-processor-resample';
 
-/** The golden case's meta.json, typed as far as the tests read it. */
+/** A processor case's meta.json, typed as far as the tests read it (image entries made uniform). */
 export interface ProcessorMeta {
   processors: {
     dir: string;
-    processor: { clusters: number; size: { height: number; width: number } };
-    images: { file: string; size_wh: [number, number]; mode: string }[];
+    processor: {
+      clusters: number | null;
+      size: { height: number; width: number };
+      resample: number;
+      do_resize: boolean;
+      do_normalize: boolean;
+      do_color_quantize: boolean;
+    };
+    images: { file: string }[];
   }[];
 }
 
-export function readMeta(): ProcessorMeta {
-  return JSON.parse(readFileSync(join(requireGoldenDir(), 'meta.json'), 'utf8')) as ProcessorMeta;
+/** A golden processor case: its folder, its meta.json, and its PNGs decoded. */
+export interface ProcessorCase {
+  readonly dir: string;
+  readonly meta: ProcessorMeta;
+  /** Decodes one of the case's PNGs with sharp, keeping its own channel count (1 for L, 4 for RGBA). */
+  loadPng(file: string): Promise<RawImage>;
 }
 
-/** Decodes a golden PNG with sharp, keeping its own channel count (1 for L, 4 for RGBA). */
-export async function loadPng(file: string): Promise<RawImage> {
-  const { data, info } = await sharp(join(requireGoldenDir(), file))
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const channels = info.channels;
-  if (channels !== 1 && channels !== 3 && channels !== 4)
-    throw new Error(`${file}: sharp gave ${channels} channels`);
-  return { width: info.width, height: info.height, channels, data: new Uint8Array(data) };
+/** Opens a golden processor case; fails loudly (never skips) when the shared data is missing, as CI has it. */
+export function processorCase(name: ProcessorCaseName = 'image-processor'): ProcessorCase {
+  const dir = join(GOLDEN_DIR, name);
+  if (!existsSync(join(dir, 'meta.json'))) {
+    throw new Error(`golden data not found at ${dir}; the processor tests need /work/shared/golden`);
+  }
+  const raw = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as {
+    processors: (Omit<ProcessorMeta['processors'][number], 'images'> & {
+      images: (string | { file: string })[];
+    })[];
+  };
+  // image-processor lists images as objects, image-processor-resample as bare file names.
+  const meta: ProcessorMeta = {
+    processors: raw.processors.map((p) => ({
+      ...p,
+      images: p.images.map((i) => (typeof i === 'string' ? { file: i } : i)),
+    })),
+  };
+  return {
+    dir,
+    meta,
+    async loadPng(file) {
+      const { data, info } = await sharp(join(dir, file)).raw().toBuffer({ resolveWithObject: true });
+      const channels = info.channels;
+      if (channels !== 1 && channels !== 3 && channels !== 4)
+        throw new Error(`${file}: sharp gave ${channels} channels`);
+      return { width: info.width, height: info.height, channels, data: new Uint8Array(data) };
+    },
+  };
 }
