@@ -11,6 +11,7 @@ export {
   readImage,
 } from './image-io.js';
 export * from './node-backend.js';
+export { NodeFileSink } from './node-file-sink.js';
 export { NodeFileSource } from './node-file-source.js';
 export {
   ImageGPTForCausalImageModeling,
