@@ -10,7 +10,6 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Cases the code cannot pass yet, with the issue that will make them pass. */
 export const PENDING = Object.freeze({
-  'image-processor-resample': 'resample filters, do_normalize and do_color_quantize switches (#12)',
   'tiny-attentions': 'output_attentions (#12)',
   'tiny-classify-multilabel': 'classifier loss by problem_type: BCE with logits (#12)',
   'tiny-classify-regression': 'classifier loss by problem_type: MSE (#12)',

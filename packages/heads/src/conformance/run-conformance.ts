@@ -68,7 +68,8 @@ interface Meta {
   case?: string;
   io?: Record<string, { suggested_atol?: number }>;
   tolerance_summary?: { suggested_rtol?: number };
-  processors?: { dir: string; images: { file: string }[] }[];
+  /** Images are `{ file }` objects or bare file names (both occur in the golden set). */
+  processors?: { dir: string; images: ({ file: string } | string)[] }[];
 }
 
 /**
@@ -413,13 +414,19 @@ async function runProcessorCase(
     const resized: number[] = [];
     const pixels: number[] = [];
     const ids: number[] = [];
+    const pixelValues: number[] = [];
     const images: unknown = entry.images;
-    if (!Array.isArray(images) || images.length === 0 || !images.every((i) => typeof i?.file === 'string')) {
+    const fileOf = (i: unknown) => (typeof i === 'string' ? i : (i as { file?: unknown } | null)?.file);
+    if (
+      !Array.isArray(images) ||
+      images.length === 0 ||
+      !images.every((i) => typeof fileOf(i) === 'string')
+    ) {
       throw new ConformanceCaseError(
-        `${files.location}/meta.json: processors entry "${entry.dir}" needs a non-empty images[] of { file }`,
+        `${files.location}/meta.json: processors entry "${entry.dir}" needs a non-empty images[] of { file } or file names`,
       );
     }
-    for (const image of images as { file: string }[]) {
+    for (const image of images.map((i) => ({ file: fileOf(i) as string }))) {
       // Images live in the case folder; a sub-folder case may also hold its own copies.
       const path = (await files.exists(`${dir}${image.file}`)) ? `${dir}${image.file}` : image.file;
       let raw: RawImage;
@@ -428,14 +435,18 @@ async function runProcessorCase(
       } catch (e) {
         throw new ConformanceCaseError(`${files.location}/${path}: cannot read the image (${errText(e)})`);
       }
-      const out = processor.preprocess(raw);
+      // The folder's own resample filter and switches, as HF's processor applies them.
+      const out = processor.preprocessImage(raw, { source: `${files.location}/${path}` });
       for (const v of out.resized.data) resized.push(v);
       for (const v of out.pixels) pixels.push(v);
-      for (const v of out.ids) ids.push(v);
+      for (const v of out.inputIds ?? []) ids.push(v);
+      for (const v of out.pixelValues ?? []) pixelValues.push(v);
     }
     computed.set(`${prefix}resized_uint8`, resized);
     computed.set(`${prefix}pixels`, Float32Array.from(pixels));
-    computed.set(`${prefix}input_ids`, ids);
+    // Quantizing gives ids; otherwise the channels-first pixels (HF 4.31 names them input_ids too).
+    if (processor.doColorQuantize) computed.set(`${prefix}input_ids`, ids);
+    else computed.set(`${prefix}pixel_values`, Float32Array.from(pixelValues));
   }
   const outputs: ConformanceOutput[] = [];
   for (const name of [...io.keys()].sort()) {
