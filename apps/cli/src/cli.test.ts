@@ -313,7 +313,11 @@ describe('igpt info, features, palette, export', () => {
     expect(run.stderr.trim()).toMatch(
       /^igpt: warning: .*digits has only \d+ distinct colours at --size 16, fewer than --k 512/,
     );
-    expect(JSON.parse(readFileSync(out, 'utf8')).clusters).toHaveLength(512);
+    const text = readFileSync(out, 'utf8');
+    expect(JSON.parse(text).clusters).toHaveLength(512);
+    // As transformers writes it: the black background's -1 is the float -1.0, and no cluster value is a bare int.
+    expect(text).toMatch(/^ {6}-1\.0,?$/m);
+    expect(text).not.toMatch(/^ +-?\d+,?$/m);
     // Enough colours: no warning.
     const quiet = igpt([
       'palette',

@@ -1,4 +1,5 @@
 import {
+  ImageGPTImageProcessor,
   learnPalette,
   normalize,
   PALETTE_DEFAULTS,
@@ -85,7 +86,9 @@ export function paletteCommand(io: Io): Command {
         bar.stop();
       }
       const json = paletteToPreprocessorConfig(palette, { height: flags.size, width: flags.size });
-      const out = await writeOutput(flags.out, `${JSON.stringify(json, null, 2)}\n`, flags.force);
+      // Written as transformers writes it (clusters as Python floats: -1.0, not -1), so it diffs cleanly.
+      const text = ImageGPTImageProcessor.fromJSON(json).toJSONString();
+      const out = await writeOutput(flags.out, text, flags.force);
       const ms = performance.now() - started;
       report(
         io,
