@@ -39,6 +39,7 @@ export default defineConfig({
           { text: 'Complete images', link: '/guides/complete' },
           { text: 'Classify', link: '/guides/classify' },
           { text: 'Features & linear probes', link: '/guides/features' },
+          { text: 'The image processor', link: '/guides/processor' },
           { text: 'Palettes', link: '/guides/palettes' },
           { text: 'Export & quantization', link: '/guides/export' },
           { text: "OpenAI's checkpoints", link: '/guides/openai-checkpoints' },
