@@ -22,9 +22,3 @@ export type PILResample = (typeof PILImageResampling)[keyof typeof PILImageResam
 export function isPILResample(value: unknown): value is PILResample {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 5;
 }
-
-/** The filter's name in Pillow (`NEAREST`, `BILINEAR`, …), for messages. */
-export function resampleName(resample: PILResample): keyof typeof PILImageResampling {
-  const names = Object.keys(PILImageResampling) as (keyof typeof PILImageResampling)[];
-  return names.find((name) => PILImageResampling[name] === resample) as keyof typeof PILImageResampling;
-}
