@@ -1,34 +1,18 @@
 import { strFromU8 } from 'fflate';
+import {
+  canReadRanges,
+  type FileSource,
+  fileLocation,
+  isPlainRelativePath,
+  type RangedFileSource,
+} from '../io/file-source.js';
 import { Checkpoint } from './checkpoint.js';
 import { CheckpointError } from './errors.js';
 import { readPytorchBin } from './pytorch-zip.js';
 import { type ByteRangeReader, readSafetensors, readSafetensorsByRange } from './safetensors.js';
 
-/**
- * Byte access to a model folder (local directory, URL prefix, in-memory map). Implemented by
- * `@imagegpt/node` over the file system and by `@imagegpt/web` over fetch; paths are relative to
- * {@link FileSource.location} and use `/`.
- *
- * A source that also implements {@link FileSource.size} and {@link FileSource.readRange} lets
- * {@link loadCheckpoint} read safetensors files tensor by tensor, so no buffer ever holds a whole
- * file (needed for checkpoints of several GiB); without them every file is read whole.
- */
-export interface FileSource {
-  /** Where the folder is, for messages (a directory path or a URL). */
-  readonly location: string;
-  /** Whether the file exists. */
-  exists(path: string): Promise<boolean>;
-  /** The whole file; `onProgress` may be called as bytes arrive (`total` when known). */
-  read(path: string, onProgress?: (loaded: number, total: number | undefined) => void): Promise<Uint8Array>;
-  /** The file's length in bytes. Optional; used together with {@link FileSource.readRange}. */
-  size?(path: string): Promise<number>;
-  /**
-   * Exactly `length` bytes of the file starting at byte `offset`, in a new array the caller may
-   * keep; a range that runs past the end of the file must throw. Optional; used together with
-   * {@link FileSource.size}.
-   */
-  readRange?(path: string, offset: number, length: number): Promise<Uint8Array>;
-}
+// FileSource lives in io/ now; re-exported so imports of it from here keep working.
+export type { FileSource } from '../io/file-source.js';
 
 /** Progress of one file during {@link loadCheckpoint}. */
 export interface LoadProgress {
@@ -88,13 +72,6 @@ export async function loadCheckpoint(
   });
 }
 
-/** A source that can read parts of files. */
-type RangedFileSource = FileSource & Required<Pick<FileSource, 'size' | 'readRange'>>;
-
-function hasRanges(files: FileSource): files is RangedFileSource {
-  return typeof files.size === 'function' && typeof files.readRange === 'function';
-}
-
 /** One checkpoint file: safetensors by range when the source allows it, otherwise read whole. */
 async function loadFile(
   files: FileSource,
@@ -102,8 +79,8 @@ async function loadFile(
   format: Format,
   options: LoadCheckpointOptions,
 ): Promise<Checkpoint> {
-  const source = where(files, path);
-  if (format === 'safetensors' && hasRanges(files)) {
+  const source = fileLocation(files, path);
+  if (format === 'safetensors' && canReadRanges(files)) {
     const { onProgress } = options;
     return readSafetensorsByRange(await rangeReader(files, path), {
       source,
@@ -123,10 +100,6 @@ async function rangeReader(files: RangedFileSource, path: string): Promise<ByteR
     size,
     read: (offset, length) => readOrFail(files, path, () => files.readRange(path, offset, length)),
   };
-}
-
-function where(files: FileSource, path: string): string {
-  return files.location.endsWith('/') ? `${files.location}${path}` : `${files.location}/${path}`;
 }
 
 async function read(files: FileSource, path: string, options: LoadCheckpointOptions): Promise<Uint8Array> {
@@ -149,7 +122,7 @@ async function readOrFail<T>(files: FileSource, path: string, access: () => Prom
     if (error instanceof CheckpointError) throw error;
     throw new CheckpointError(
       `could not be read: ${(error as Error).message}`,
-      { file: where(files, path) },
+      { file: fileLocation(files, path) },
       { cause: error },
     );
   }
@@ -161,7 +134,7 @@ async function loadSharded(
   format: Format,
   options: LoadCheckpointOptions,
 ): Promise<Checkpoint> {
-  const indexName = where(files, indexPath);
+  const indexName = fileLocation(files, indexPath);
   const fail = (message: string, details?: string[]) =>
     new CheckpointError(message, details === undefined ? { file: indexName } : { file: indexName, details });
   let index: unknown;
@@ -179,7 +152,7 @@ async function loadSharded(
 
   const shardOf = new Map<string, string>();
   for (const [name, shard] of Object.entries(weightMap)) {
-    if (typeof shard !== 'string' || !isPlainShardPath(shard)) {
+    if (typeof shard !== 'string' || !isPlainRelativePath(shard)) {
       throw fail(
         `weight_map["${name}"] = ${JSON.stringify(shard)} is not a relative file name inside the model folder`,
       );
@@ -204,15 +177,4 @@ async function loadSharded(
   }
   if (problems.length > 0) throw fail('does not match its shards', problems);
   return merged;
-}
-
-/** Shard names come from a downloaded file, so they must not climb out of the model folder. */
-function isPlainShardPath(path: string): boolean {
-  return (
-    path.length > 0 &&
-    !path.startsWith('/') &&
-    !path.includes('\\') &&
-    !/^[a-z][a-z0-9+.-]*:/i.test(path) &&
-    path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..')
-  );
 }
