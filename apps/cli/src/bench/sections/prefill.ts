@@ -1,7 +1,8 @@
 import { type Checkpoint, type ImageGPTConfig, ImageGPTRunner, type NodeBackend } from '@imagegpt/node';
 import type { PrefillFigure } from '../bench-results.js';
 import { forwardFlops } from '../roofline.js';
-import { randomTokens, timeRuns } from '../timing.js';
+import { randomTokens } from '../seeded.js';
+import { timeRuns } from '../timing.js';
 
 /**
  * Whole images of random tokens through each prefill path (the fast decoder's first step, the

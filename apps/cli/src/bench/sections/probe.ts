@@ -1,6 +1,6 @@
 import { trainLinearProbe } from '@imagegpt/node';
 import type { BenchResults } from '../bench-results.js';
-import { seededUniform } from '../timing.js';
+import { seededUniform } from '../seeded.js';
 
 /** Seconds of an L-BFGS linear probe on synthetic features shaped like iGPT-small's (512 wide). */
 export function timeProbe(quick: boolean): BenchResults['probe'] {

@@ -1,6 +1,6 @@
 import { ImageGPTImageProcessor } from '@imagegpt/node';
 import type { BenchResults } from '../bench-results.js';
-import { seededUniform } from '../timing.js';
+import { seededUniform } from '../seeded.js';
 
 /** The image processor's throughput: random 224×224 RGB images to 32×32 ids over 512 clusters. */
 export function timeProcessor(quick: boolean): BenchResults['processor'] {
