@@ -22,10 +22,19 @@ export interface LoadProgress {
   readonly total?: number;
 }
 
+/**
+ * A checkpoint's file format as Hugging Face writes it: `safetensors` (`model.safetensors`) or
+ * `bin` (PyTorch's `pytorch_model.bin`), each possibly sharded.
+ */
+export type WeightFormat = 'safetensors' | 'bin';
+
+/** Every {@link WeightFormat}, in the order {@link loadCheckpoint} looks for them by default. */
+export const WEIGHT_FORMATS: readonly WeightFormat[] = ['safetensors', 'bin'];
+
 /** Options of {@link loadCheckpoint}. */
 export interface LoadCheckpointOptions {
   /** Which format to look for first when a folder has both; default `'safetensors'`. */
-  readonly prefer?: 'safetensors' | 'bin';
+  readonly prefer?: WeightFormat;
   /**
    * Called as each file's bytes arrive: per chunk for whole-file reads, per tensor when a
    * safetensors file is read by range. The last call for a file has `loaded === total`.
@@ -33,10 +42,8 @@ export interface LoadCheckpointOptions {
   readonly onProgress?: (info: LoadProgress) => void;
 }
 
-type Format = 'safetensors' | 'bin';
-
 /** The files Hugging Face writes, single-file before sharded, as `from_pretrained` looks for them. */
-const CANDIDATES: Readonly<Record<Format, readonly { path: string; sharded: boolean }[]>> = {
+const CANDIDATES: Readonly<Record<WeightFormat, readonly { path: string; sharded: boolean }[]>> = {
   safetensors: [
     { path: 'model.safetensors', sharded: false },
     { path: 'model.safetensors.index.json', sharded: true },
@@ -59,7 +66,10 @@ export async function loadCheckpoint(
   files: FileSource,
   options: LoadCheckpointOptions = {},
 ): Promise<Checkpoint> {
-  const formats: Format[] = options.prefer === 'bin' ? ['bin', 'safetensors'] : ['safetensors', 'bin'];
+  // The preferred format first, the rest in their default order (a stable sort keeps it).
+  const formats = [...WEIGHT_FORMATS].sort(
+    (a, b) => Number(b === options.prefer) - Number(a === options.prefer),
+  );
   const candidates = formats.flatMap((format) =>
     CANDIDATES[format].map((candidate) => ({ ...candidate, format })),
   );
@@ -76,7 +86,7 @@ export async function loadCheckpoint(
 async function loadFile(
   files: FileSource,
   path: string,
-  format: Format,
+  format: WeightFormat,
   options: LoadCheckpointOptions,
 ): Promise<Checkpoint> {
   const source = fileLocation(files, path);
@@ -131,7 +141,7 @@ async function readOrFail<T>(files: FileSource, path: string, access: () => Prom
 async function loadSharded(
   files: FileSource,
   indexPath: string,
-  format: Format,
+  format: WeightFormat,
   options: LoadCheckpointOptions,
 ): Promise<Checkpoint> {
   const indexName = fileLocation(files, indexPath);
