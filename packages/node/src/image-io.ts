@@ -9,10 +9,27 @@ import {
 import sharp, { type Metadata } from 'sharp';
 
 /**
- * The formats decoded, as sharp names them (`heif` is AVIF). Others sharp could open, SVG above all,
- * are refused: rendering them runs far more code (XML, CSS, fonts) than an image model needs.
+ * The formats decoded, as sharp names them (`heif` is AVIF), with their usual file endings. Others
+ * sharp could open, SVG above all, are refused: rendering them runs far more code (XML, CSS, fonts)
+ * than an image model needs.
  */
-const DECODED_FORMATS: ReadonlySet<string> = new Set(['png', 'jpeg', 'webp', 'gif', 'tiff', 'heif']);
+const DECODED_FORMATS: Readonly<Record<string, readonly string[]>> = {
+  png: ['.png'],
+  jpeg: ['.jpg', '.jpeg'],
+  webp: ['.webp'],
+  gif: ['.gif'],
+  tiff: ['.tif', '.tiff'],
+  heif: ['.avif'],
+};
+
+/**
+ * File endings (lower case, with the dot) of the formats {@link decodeImage} reads: what a tool
+ * walking a folder of images should pick up.
+ *
+ * @example
+ * const images = names.filter((n) => IMAGE_FILE_EXTENSIONS.includes(extname(n).toLowerCase()));
+ */
+export const IMAGE_FILE_EXTENSIONS: readonly string[] = Object.values(DECODED_FORMATS).flat();
 
 /** Options for {@link decodeImage} and {@link readImage}. */
 export interface DecodeImageOptions {
@@ -44,7 +61,7 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
   } catch (e) {
     throw new ImageError(`${source}: not a readable image (${reason(e)})`);
   }
-  if (!DECODED_FORMATS.has(meta.format)) {
+  if (!Object.hasOwn(DECODED_FORMATS, meta.format)) {
     throw new ImageError(
       `${source}: ${meta.format} images are not supported, expected PNG, JPEG, WebP, GIF, TIFF or AVIF`,
     );

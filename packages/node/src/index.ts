@@ -7,6 +7,7 @@ export {
   type DecodeImageOptions,
   decodeImage,
   encodePng,
+  IMAGE_FILE_EXTENSIONS,
   readImage,
 } from './image-io.js';
 export * from './node-backend.js';
