@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { DEFAULT_MAX_PIXELS, ImageError, type RawImage } from '@imagegpt/processor';
+import { HostileTally, type Outcome } from '@imagegpt/test-kit/hostile';
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HostileTally, type Outcome } from '../../../tooling/scripts/hostile-tally.js';
 import { type DecodeImageOptions, decodeImage, readImage } from './image-io.js';
 
 const tally = new HostileTally((e): e is ImageError => e instanceof ImageError, 'an ImageError');

@@ -1,19 +1,32 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { goldenCase } from '@imagegpt/test-kit/golden';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ImageGPTImageProcessor, MAX_IMAGE_SIDE } from './image-processor.js';
 import { ProcessorConfigError } from './processor-config-error.js';
-import { loadPng, readMeta, requireGoldenDir } from './test-utils/golden.js';
-import { readSafetensors } from './test-utils/safetensors.js';
+import type { RawImage } from './raw-image.js';
 
-const dir = requireGoldenDir();
-const meta = readMeta();
-const io = readSafetensors(join(dir, 'io.safetensors'));
+/** The golden case's meta.json, typed as far as these tests read it. */
+interface ProcessorMeta {
+  processors: {
+    dir: string;
+    processor: { clusters: number; size: { height: number; width: number } };
+    images: { file: string; size_wh: [number, number]; mode: string }[];
+  }[];
+}
 
-function tensor(name: string) {
-  const t = io.get(name);
-  if (t === undefined) throw new Error(`io.safetensors has no tensor ${name}`);
-  return t;
+const golden = goldenCase('image-processor');
+const dir = golden.dir;
+const meta = golden.meta as unknown as ProcessorMeta;
+
+/** Decodes a golden PNG with sharp, keeping its own channel count (1 for L, 4 for RGBA). */
+async function loadPng(file: string): Promise<RawImage> {
+  const { data, info } = await sharp(golden.path(file)).raw().toBuffer({ resolveWithObject: true });
+  const channels = info.channels;
+  if (channels !== 1 && channels !== 3 && channels !== 4)
+    throw new Error(`${file}: sharp gave ${channels} channels`);
+  return { width: info.width, height: info.height, channels, data: new Uint8Array(data) };
 }
 
 describe('ImageGPTImageProcessor against the golden image-processor case', () => {
@@ -34,18 +47,18 @@ describe('ImageGPTImageProcessor against the golden image-processor case', () =>
         const { resized, pixels, ids } = processor.preprocess(image, img.file);
         const hw = proc.processor.size.height * proc.processor.size.width;
 
-        const goldenResized = tensor(`${prefix}resized_uint8`).data as BigInt64Array;
+        const goldenResized = golden.io.int64(`${prefix}resized_uint8`);
         const expectedBytes = Array.from(goldenResized.subarray(row * hw * 3, (row + 1) * hw * 3), Number);
         expect(Array.from(resized.data)).toEqual(expectedBytes);
 
-        const goldenPixels = tensor(`${prefix}pixels`).data as Float32Array;
+        const goldenPixels = golden.f32(`${prefix}pixels`);
         const expectedPixels = goldenPixels.subarray(row * hw * 3, (row + 1) * hw * 3);
         // Bit-exact: compare the float32 bit patterns, not values within a tolerance.
         expect(Array.from(new Uint32Array(pixels.buffer))).toEqual(
           Array.from(new Uint32Array(expectedPixels.slice().buffer)),
         );
 
-        const goldenIds = tensor(`${prefix}input_ids`).data as BigInt64Array;
+        const goldenIds = golden.io.int64(`${prefix}input_ids`);
         expect(Array.from(ids)).toEqual(Array.from(goldenIds.subarray(row * hw, (row + 1) * hw), Number));
         expect(processor.encode(image)[0]).toEqual(ids);
       });
