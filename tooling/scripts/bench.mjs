@@ -5,12 +5,10 @@
 // apps/cli/bench-results/, where `pnpm --filter @imagegpt/cli run bench` puts them too.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { sharedDir } from './golden-cases.mjs';
+import { join } from 'node:path';
+import { REPO_ROOT, sharedDir } from '@imagegpt/test-kit';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = join(root, 'apps', 'cli');
+const cli = join(REPO_ROOT, 'apps', 'cli');
 const golden = join(sharedDir(), 'golden', 'small-causal');
 const args = [
   join(cli, 'dist', 'bin.js'),

@@ -2,6 +2,7 @@
 // sharp decoding, over every golden case (found from the data) and both weight formats: what
 // tooling/scripts/browser-tests.mjs runs in Chromium through @imagegpt/web. A runtime is correct when
 // this suite passes on it; pending cases are asserted to fail, never skipped.
+import { WEIGHT_FORMATS, type WeightFormat } from '@imagegpt/core';
 import { type ConformanceReport, runConformance } from '@imagegpt/heads';
 import { goldenCases } from '@imagegpt/test-kit';
 import { describeOutput } from '@imagegpt/test-kit/golden';
@@ -15,7 +16,7 @@ const backend = createNodeBackend({ threads: 2 });
 /** A report, or (as in the browser) a failed one holding the error when the case could not run. */
 type CaseReport = ConformanceReport & { error?: string };
 
-function runCase(dir: string, name: string, weights: 'safetensors' | 'bin' | undefined): Promise<CaseReport> {
+function runCase(dir: string, name: string, weights: WeightFormat | undefined): Promise<CaseReport> {
   return runConformance(new NodeFileSource(dir), {
     backend,
     ...(weights === undefined ? {} : { weights }),
@@ -34,7 +35,7 @@ function runCase(dir: string, name: string, weights: 'safetensors' | 'bin' | und
 
 describe('conformance suite on onnxruntime-node (every golden case, both weight formats)', () => {
   for (const { name, dir, kind, pending } of goldenCases()) {
-    for (const weights of kind === 'model' ? (['safetensors', 'bin'] as const) : [undefined]) {
+    for (const weights of kind === 'model' ? WEIGHT_FORMATS : [undefined]) {
       const label = `${name} (${weights ?? 'processor'})`;
       if (pending !== undefined) {
         it(`${label} still fails (pending: ${pending})`, async () => {

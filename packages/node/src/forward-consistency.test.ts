@@ -1,5 +1,6 @@
-import { type HeadKind, ImageGPTRunner } from '@imagegpt/core';
-import { type GoldenCase, goldenCase, WEIGHT_FORMATS, type WeightFormat } from '@imagegpt/test-kit/golden';
+import type { ModelHead } from '@imagegpt/config';
+import { ImageGPTRunner, WEIGHT_FORMATS, type WeightFormat } from '@imagegpt/core';
+import { type GoldenCase, goldenCase } from '@imagegpt/test-kit/golden';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNodeBackend } from './node-backend.js';
 
@@ -9,7 +10,7 @@ import { createNodeBackend } from './node-backend.js';
 const backend = createNodeBackend({ threads: 2 });
 
 const runners: ImageGPTRunner[] = [];
-async function runnerFor(golden: GoldenCase, format: WeightFormat, head: HeadKind): Promise<ImageGPTRunner> {
+async function runnerFor(golden: GoldenCase, format: WeightFormat, head: ModelHead): Promise<ImageGPTRunner> {
   const runner = await ImageGPTRunner.create({
     backend,
     config: golden.config,

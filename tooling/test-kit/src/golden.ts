@@ -3,15 +3,10 @@
 // test that checks something the suite does not still agrees with it on what "matches" means.
 import { readFileSync } from 'node:fs';
 import { ImageGPTConfig } from '@imagegpt/config';
-import { type Checkpoint, readPytorchBin, readSafetensors } from '@imagegpt/core';
+import { type Checkpoint, readPytorchBin, readSafetensors, type WeightFormat } from '@imagegpt/core';
 import { type CaseMeta, type ConformanceOutput, compareFloats, outputTolerance } from '@imagegpt/heads';
 import { expect } from 'vitest';
 import { goldenCaseDir, sharedPath } from './golden-cases.mjs';
-
-/** The two weight files every model case ships. */
-export const WEIGHT_FORMATS = ['safetensors', 'bin'] as const;
-/** A model case's weight file: `model.safetensors` or `pytorch_model.bin`. */
-export type WeightFormat = (typeof WEIGHT_FORMATS)[number];
 
 /** Values to compare with a golden tensor: a flat array, or a tensor whose dims are checked too. */
 export type Computed = ArrayLike<number> | { readonly dims: readonly number[]; readonly data: unknown };

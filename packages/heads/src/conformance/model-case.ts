@@ -1,11 +1,10 @@
-import { ImageGPTConfig } from '@imagegpt/config';
+import { ImageGPTConfig, type ModelHead } from '@imagegpt/config';
 import {
   applyWarpers,
   type Checkpoint,
   type FileSource,
   type ForwardResult,
   generate,
-  type HeadKind,
   ImageGPTRunner,
   readPytorchBin,
   readSafetensors,
@@ -61,7 +60,7 @@ export async function runModelCase(
     throw new ConformanceCaseError(`${files.location}/${weightFile}: ${errText(e)}`);
   }
   const io = await readCaseIo(files);
-  const head: HeadKind = meta.head === 'ImageGPTForImageClassification' ? 'classifier' : 'causal';
+  const head: ModelHead = meta.head === 'ImageGPTForImageClassification' ? 'classifier' : 'causal';
   let runner: ImageGPTRunner;
   try {
     runner = await ImageGPTRunner.create({ backend: options.backend, config, checkpoint, head });

@@ -1,10 +1,11 @@
+import type { WeightFormat } from '@imagegpt/core';
 import type { ConformanceOutput } from './compare.js';
 
 /** The result of one case, in CONFORMANCE.md's JSON shape. */
 export interface ConformanceReport {
   case: string;
   kind: 'model' | 'processor';
-  weights: 'safetensors' | 'bin' | null;
+  weights: WeightFormat | null;
   pass: boolean;
   outputs: ConformanceOutput[];
 }

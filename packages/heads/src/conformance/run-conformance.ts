@@ -1,4 +1,4 @@
-import type { FileSource, ImageGPTBackend } from '@imagegpt/core';
+import type { FileSource, ImageGPTBackend, WeightFormat } from '@imagegpt/core';
 import type { RawImage } from '@imagegpt/processor';
 import { type CaseMeta, ConformanceCaseError, readCaseJson } from './case-files.js';
 import type { ConformanceOutput } from './compare.js';
@@ -11,7 +11,7 @@ export interface ConformanceOptions {
   /** The runtime under test. */
   backend: ImageGPTBackend;
   /** Weight file of a model case; default `safetensors`. */
-  weights?: 'safetensors' | 'bin';
+  weights?: WeightFormat;
   /** Decodes an image file of a processor case (sharp in Node, canvas in the browser). */
   decodeImage: (bytes: Uint8Array, name: string) => Promise<RawImage>;
   /** Called after each output is compared. */

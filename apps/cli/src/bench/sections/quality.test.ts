@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { mnistCausalUrl } from '@imagegpt/model-mnist-16';
 import {
   createNodeBackend,
@@ -8,8 +7,8 @@ import {
   MODEL_DTYPES,
   readSafetensors,
 } from '@imagegpt/node';
+import { goldenCaseDir } from '@imagegpt/test-kit';
 import { describe, expect, it } from 'vitest';
-import { goldenDir } from '../../../../../tooling/scripts/golden-cases.mjs';
 import { heldOutDigits } from '../held-out-digits.js';
 import { measureQuality } from './quality.js';
 
@@ -24,7 +23,7 @@ describe('bench quality section', () => {
       config,
       checkpoint: readSafetensors(new Uint8Array(embedded('model.safetensors'))),
       heldOut: heldOutDigits(processor, config.sosTokenId)?.slice(0, 10),
-      smallCausalDir: join(goldenDir(), 'small-causal'),
+      smallCausalDir: goldenCaseDir('small-causal'),
     });
     expect(quality.map((q) => q.dtype)).toEqual(MODEL_DTYPES);
     const errors = quality.map((q) => q.maxLogitErrorSmallCausal as number);
