@@ -1,12 +1,3 @@
-import { defineProject } from 'vitest/config';
-import { workspaceAliases } from '../../tooling/scripts/vitest-aliases.js';
+import { packageProject } from '@imagegpt/test-kit/vitest';
 
-export default defineProject({
-  resolve: { alias: workspaceAliases },
-  test: {
-    setupFiles: ['../../tooling/scripts/vitest-setup.ts'],
-    name: '@imagegpt/cli',
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 60_000,
-  },
-});
+export default packageProject('@imagegpt/cli');

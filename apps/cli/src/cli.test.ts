@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sharedPath } from '@imagegpt/test-kit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, igpt, json, mnistFolders, REPO, tempDir } from './test-utils.js';
 
@@ -408,11 +409,8 @@ describe('errors are one clear line with exit code 1', () => {
 
   it('weights that do not fit config.json: one line that counts the list --verbose shows', () => {
     const dir = tempDir();
-    for (const f of ['model.safetensors'])
-      copyFileSync(join(REPO, '..', 'shared', 'golden', 'tiny-causal', f), join(dir, f));
-    const config = JSON.parse(
-      readFileSync(join(REPO, '..', 'shared', 'golden', 'tiny-causal', 'config.json'), 'utf8'),
-    );
+    for (const f of ['model.safetensors']) copyFileSync(sharedPath('golden', 'tiny-causal', f), join(dir, f));
+    const config = JSON.parse(readFileSync(sharedPath('golden', 'tiny-causal', 'config.json'), 'utf8'));
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, n_layer: config.n_layer + 1 }));
     const run = igpt(['generate', '--model', dir, '--out', join(dir, 'x.png')]);
     expect(run.code).toBe(1);

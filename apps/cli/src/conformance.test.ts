@@ -1,8 +1,8 @@
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors, writeSafetensors } from '@imagegpt/core';
+import { goldenCases, goldenDir } from '@imagegpt/test-kit';
 import { describe, expect, it } from 'vitest';
-import { goldenCases, goldenDir } from '../../../tooling/scripts/golden-cases.mjs';
 import { igpt, REPO, tempDir } from './test-utils.js';
 
 const GOLDEN = goldenDir();

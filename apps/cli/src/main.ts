@@ -47,6 +47,16 @@ export function common(cmd: Command): Command {
     );
 }
 
+/** `--model <dir>` of every command that runs a model: the embedded MNIST model when absent. */
+export function modelOption(): Option {
+  return new Option('--model <dir>', 'Hugging Face model folder (default: the embedded MNIST model)');
+}
+
+/** `--scale <s>` of the commands that write a PNG grid: 8 makes 16×16 digits 128 pixels wide. */
+export function scaleOption(): Option {
+  return new Option('--scale <s>', 'nearest-neighbour upscale factor').default(8).argParser(int('--scale'));
+}
+
 /** The sampling flags of generate and complete: temperature 1 and no top-k or top-p unless given. */
 export function sampling(cmd: Command): Command {
   return cmd

@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { sharedPath } from '@imagegpt/test-kit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { pythonFloat, toHfJsonString } from './hf-json.js';
-import { goldenPath } from './test-utils/golden.js';
 
-const GOLDEN_DIR = goldenPath('golden');
+const GOLDEN_DIR = sharedPath('golden');
 
 /** The fields HF stores as floats in the golden JSON files (a parsed number forgets `1.0` vs `1`). */
 const FLOAT_KEYS = new Set([

@@ -2,9 +2,9 @@
 // config) in well under a second, never another error type, a hang or an out-of-memory crash.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { flippedText, HostileTally, type Outcome } from '@imagegpt/test-kit/hostile';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { flippedText, HostileTally, type Outcome } from '../../../tooling/scripts/hostile-tally.js';
 import { ACTIVATION_FUNCTIONS, ConfigError, ImageGPTConfig, MAX_POSITIONS } from './index.js';
 
 const tally = new HostileTally((e): e is ConfigError => e instanceof ConfigError, 'a ConfigError');

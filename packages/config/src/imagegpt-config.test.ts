@@ -1,11 +1,22 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { goldenCases, sharedPath } from '@imagegpt/test-kit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ACTIVATION_FUNCTIONS } from './activation.js';
 import { ConfigError } from './config-error.js';
 import { ALIASES, KNOWN_KEYS } from './config-schema.js';
 import { ImageGPTConfig } from './imagegpt-config.js';
-import { goldenConfigPaths } from './test-utils/golden.js';
+
+/** Every reference `config.json` (golden cases and trained models). Throws, never skips, when the shared data is missing. */
+function goldenConfigPaths(): string[] {
+  return ['golden', 'models'].flatMap((set) => {
+    const dir = sharedPath(set);
+    return readdirSync(dir)
+      .map((name) => join(dir, name, 'config.json'))
+      .filter((path) => existsSync(path));
+  });
+}
 
 /** HF's ImageGPTConfig() with nothing passed, as save_pretrained would write it (less version keys). */
 const HF_DEFAULTS = {
@@ -32,8 +43,11 @@ const HF_DEFAULTS = {
 describe('reference config.json files', () => {
   const paths = goldenConfigPaths();
 
-  it('are all found (5 golden cases, 2 models)', () => {
-    expect(paths).toHaveLength(7);
+  it('are all found: one per golden model case, one per trained model', () => {
+    const models = readdirSync(sharedPath('models')).filter((name) =>
+      existsSync(join(sharedPath('models'), name, 'model.safetensors')),
+    );
+    expect(paths).toHaveLength(goldenCases().filter((c) => c.kind === 'model').length + models.length);
   });
 
   it.each(paths)('%s round-trips: parse → toJSON deep-equals the file', (path) => {

@@ -1,16 +1,19 @@
 import { readFileSync } from 'node:fs';
+import { sharedPath } from '@imagegpt/test-kit';
+import { readCheckpointFile } from '@imagegpt/test-kit/golden';
 import { describe, expect, it } from 'vitest';
 import { ImageGPTConfig } from './imagegpt-config.js';
 import { parameterCount } from './parameter-count.js';
-import { goldenPath, safetensorsElementCounts } from './test-utils/golden.js';
 
 const load = (dir: 'golden' | 'models', name: string) =>
-  ImageGPTConfig.parse(readFileSync(goldenPath(dir, name, 'config.json'), 'utf8'));
-const weightsIn = (dir: 'golden' | 'models', name: string) =>
-  [...safetensorsElementCounts(goldenPath(dir, name, 'model.safetensors')).values()].reduce(
-    (a, b) => a + b,
-    0,
-  );
+  ImageGPTConfig.parse(readFileSync(sharedPath(dir, name, 'config.json'), 'utf8'));
+/** Elements of every tensor in the folder's model.safetensors, read with core's reader. */
+const weightsIn = (dir: 'golden' | 'models', name: string) => {
+  const weights = readCheckpointFile(sharedPath(dir, name, 'model.safetensors'));
+  return weights
+    .names()
+    .reduce((sum, tensor) => sum + weights.get(tensor).shape.reduce((a, b) => a * b, 1), 0);
+};
 
 describe('parameterCount', () => {
   it('matches the formula worked by hand for tiny-causal (V 17, P 64, C 32, 2 layers, I 128)', () => {

@@ -1,8 +1,10 @@
 import type { ImageGPTConfig } from './imagegpt-config.js';
 
 /**
- * Which model the weights belong to: `causal` adds `lm_head` (vocab − 1 rows, SOS is never
- * predicted), `classifier` adds `score` (one row per label), `base` is the bare transformer.
+ * Which model sits on the trunk, and so which weights it has: `causal`
+ * (ImageGPTForCausalImageModeling) adds `lm_head` (vocab − 1 rows, SOS is never predicted, so its
+ * logits are over the V − 1 colours), `classifier` (ImageGPTForImageClassification) adds `score`
+ * (one row per label), `base` (ImageGPTModel) is the bare transformer.
  */
 export type ModelHead = 'causal' | 'classifier' | 'base';
 

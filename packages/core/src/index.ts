@@ -20,6 +20,7 @@ export {
   type PrefillGraphOptions,
   type PrefillKind,
 } from './graph/index.js';
+export * from './io/index.js';
 export * from './model/index.js';
 export * from './onnx/index.js';
 export * from './quantize/index.js';

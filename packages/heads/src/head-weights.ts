@@ -1,8 +1,9 @@
-import type { Checkpoint, HeadKind } from '@imagegpt/core';
+import type { ModelHead } from '@imagegpt/config';
+import type { Checkpoint } from '@imagegpt/core';
 import { HeadsError } from './heads-error.js';
 
 /** Which HF class a checkpoint of each head comes from, for messages. */
-const CLASS_NAMES: Record<HeadKind, string> = {
+const CLASS_NAMES: Record<ModelHead, string> = {
   base: 'ImageGPTModel',
   causal: 'ImageGPTForCausalImageModeling',
   classifier: 'ImageGPTForImageClassification',
@@ -14,7 +15,7 @@ const CLASS_NAMES: Record<HeadKind, string> = {
  * The backbone needs no check here: the graph builder accepts `transformer.*` and bare
  * `ImageGPTModel` keys and ignores another head's tensors.
  */
-export function checkHeadWeights(checkpoint: Checkpoint, head: HeadKind): void {
+export function checkHeadWeights(checkpoint: Checkpoint, head: ModelHead): void {
   if (head === 'causal' && !checkpoint.has('lm_head.weight')) {
     throw new HeadsError(
       `has no lm_head.weight, which ${CLASS_NAMES.causal} needs${describeHead(checkpoint)}`,

@@ -1,60 +1,46 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ImageGPTConfig } from '@imagegpt/config';
-import { readSafetensors } from '@imagegpt/core';
 import type { RawImage } from '@imagegpt/processor';
+import { sharedPath } from '@imagegpt/test-kit';
+import { folderSource } from '@imagegpt/test-kit/files';
+import { goldenCase } from '@imagegpt/test-kit/golden';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeBackend } from '../../node/src/node-backend.js';
 import { HeadsError } from './heads-error.js';
 import { ImageGPTForCausalImageModeling } from './imagegpt-for-causal-image-modeling.js';
-import {
-  dirSource,
-  expectClose,
-  goldenIo,
-  intRows,
-  mnistDigits,
-  sharedDir,
-  suggestedAtol,
-} from './test-utils/fixtures.js';
+import { mnistDigits } from './test-utils/mnist-digits.js';
 
 const backend = createNodeBackend({ threads: 2 });
 
 describe('ImageGPTForCausalImageModeling on the tiny golden model', () => {
   let model: ImageGPTForCausalImageModeling;
   beforeAll(async () => {
-    model = await ImageGPTForCausalImageModeling.fromSource(dirSource(sharedDir('golden', 'tiny-causal')), {
+    model = await ImageGPTForCausalImageModeling.fromSource(folderSource(goldenCase('tiny-causal').dir), {
       backend,
     });
   });
   afterAll(() => model.dispose());
 
   it('matches HF logits and the causal loss (labels = input ids)', async () => {
-    const io = await goldenIo('tiny-causal');
-    const ids = intRows(io, 'input_ids');
-    const { logits, loss } = await model.forward(ids, { labels: intRows(io, 'labels') });
-    expectClose(
-      logits!.data as Float32Array,
-      io.float32('logits'),
-      await suggestedAtol('tiny-causal', 'logits'),
-    );
-    expectClose([loss!], io.float32('loss'), await suggestedAtol('tiny-causal', 'loss'));
+    const golden = goldenCase('tiny-causal');
+    const ids = golden.rows('input_ids');
+    const { logits, loss } = await model.forward(ids, { labels: golden.rows('labels') });
+    golden.expectClose('logits', logits!.data as Float32Array);
+    golden.expectClose('loss', [loss!]);
   });
 
   it('skips −100 labels in the loss, as PyTorch does', async () => {
-    const io = await goldenIo('tiny-causal');
-    const ids = intRows(io, 'input_ids');
+    const ids = goldenCase('tiny-causal').rows('input_ids');
     const first = await model.forward([ids[0]!], { labels: [ids[0]!] });
     const masked = await model.forward(ids, { labels: [ids[0]!, ids[1]!.map(() => -100)] });
     expect(masked.loss).toBeCloseTo(first.loss!, 12);
   });
 
   it('generates HF greedy sequences from SOS and from a 24-token prefix', async () => {
-    const io = await goldenIo('tiny-generate');
+    const golden = goldenCase('tiny-generate');
     const fromSos = await model.generate({ batchSize: 2, maxLength: 65 });
-    expect(fromSos.sequences).toEqual(intRows(io, 'greedy_sos_ids'));
-    const prompt = intRows(io, 'greedy_prefix_prompt');
+    expect(fromSos.sequences).toEqual(golden.rows('greedy_sos_ids'));
+    const prompt = golden.rows('greedy_prefix_prompt');
     const fromPrefix = await model.generate({ prompt, outputScores: true });
-    expect(fromPrefix.sequences).toEqual(intRows(io, 'greedy_prefix_ids'));
+    expect(fromPrefix.sequences).toEqual(golden.rows('greedy_prefix_ids'));
     for (const [r, row] of fromPrefix.sequences.entries()) expect(row.slice(0, 24)).toEqual(prompt[r]);
     expect(fromPrefix.scores).toHaveLength(41);
     // No preprocessor_config.json in this folder: nothing to decode images with.
@@ -72,8 +58,9 @@ describe('ImageGPTForCausalImageModeling on the tiny golden model', () => {
   });
 
   it('complete() keeps the top rows and continues them like generate() does', async () => {
-    const io = await goldenIo('tiny-generate');
-    const pixels = intRows(io, 'greedy_prefix_ids').map((row) => row.slice(1));
+    const pixels = goldenCase('tiny-generate')
+      .rows('greedy_prefix_ids')
+      .map((row) => row.slice(1));
     const [first] = await model.complete([pixels[0]!], { rows: 3 });
     expect(first!.kept).toEqual(pixels[0]!.slice(0, 24));
     expect(first!.original).toEqual(pixels[0]);
@@ -83,12 +70,12 @@ describe('ImageGPTForCausalImageModeling on the tiny golden model', () => {
   });
 
   it('nll() scores [SOS] + pixels[0:n−1] against all n pixels, the same as the HF loss', async () => {
-    const io = await goldenIo('tiny-causal');
-    const ids = intRows(io, 'input_ids');
+    const golden = goldenCase('tiny-causal');
+    const ids = golden.rows('input_ids');
     // The golden rows are SOS + 63 pixels; HF's loss scores those 63 tokens.
     const { nats, bits, tokens, perInput } = await model.nll(ids.map((row) => row.slice(1)));
     expect(tokens).toBe(126);
-    expect(nats).toBeCloseTo(io.float32('loss')[0]!, 5);
+    expect(nats).toBeCloseTo(golden.f32('loss')[0]!, 5);
     expect(bits).toBeCloseTo(nats / Math.LN2, 12);
     expect(perInput).toHaveLength(2);
   });
@@ -102,11 +89,9 @@ describe('ImageGPTForCausalImageModeling on the tiny golden model', () => {
   });
 
   it('refuses a classifier checkpoint with a pointer to the right class', async () => {
-    const dir = sharedDir('golden', 'tiny-classify');
-    const config = ImageGPTConfig.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-    const checkpoint = readSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))), {
-      source: dir,
-    });
+    const classify = goldenCase('tiny-classify');
+    const { config } = classify;
+    const checkpoint = classify.weights('safetensors');
     await expect(ImageGPTForCausalImageModeling.fromParts({ config, checkpoint, backend })).rejects.toThrow(
       /no lm_head.weight.*ImageGPTForImageClassification/,
     );
@@ -117,9 +102,12 @@ describe('ImageGPTForCausalImageModeling on igpt-mnist-16', () => {
   let model: ImageGPTForCausalImageModeling;
   const testDigits = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((d) => mnistDigits(d, -3, 0));
   beforeAll(async () => {
-    model = await ImageGPTForCausalImageModeling.fromSource(dirSource(sharedDir('models', 'igpt-mnist-16')), {
-      backend,
-    });
+    model = await ImageGPTForCausalImageModeling.fromSource(
+      folderSource(sharedPath('models', 'igpt-mnist-16')),
+      {
+        backend,
+      },
+    );
   });
   afterAll(() => model.dispose());
 

@@ -1,9 +1,9 @@
+import type { ModelHead } from '@imagegpt/config';
 import {
   type ForwardOptions,
   type ForwardResult,
   type GenerateOptions,
   generate,
-  type HeadKind,
   type RowEvent,
 } from '@imagegpt/core';
 import type { RawImage } from '@imagegpt/processor';
@@ -112,7 +112,7 @@ export interface NllOptions {
  * const { bits } = await model.nll(testDigits);
  */
 export class ImageGPTForCausalImageModeling extends ImageGPTHead {
-  static override readonly headKind: HeadKind = 'causal';
+  static override readonly headKind: ModelHead = 'causal';
 
   /**
    * Runs the model on token rows (SOS first, as HF expects): `logits` [B,T,V−1], hidden states,

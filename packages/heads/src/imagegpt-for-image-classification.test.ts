@@ -1,16 +1,11 @@
+import { sharedPath } from '@imagegpt/test-kit';
+import { folderSource } from '@imagegpt/test-kit/files';
+import { goldenCase } from '@imagegpt/test-kit/golden';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeBackend } from '../../node/src/node-backend.js';
 import { ImageGPTForImageClassification } from './imagegpt-for-image-classification.js';
 import { trainLinearProbe } from './linear-probe.js';
-import {
-  dirSource,
-  expectClose,
-  goldenIo,
-  intRows,
-  mnistDigits,
-  sharedDir,
-  suggestedAtol,
-} from './test-utils/fixtures.js';
+import { mnistDigits } from './test-utils/mnist-digits.js';
 
 const backend = createNodeBackend({ threads: 2 });
 const DIGITS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -18,34 +13,26 @@ const DIGITS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 describe('ImageGPTForImageClassification on the tiny golden model', () => {
   let model: ImageGPTForImageClassification;
   beforeAll(async () => {
-    model = await ImageGPTForImageClassification.fromSource(dirSource(sharedDir('golden', 'tiny-classify')), {
+    model = await ImageGPTForImageClassification.fromSource(folderSource(goldenCase('tiny-classify').dir), {
       backend,
     });
   });
   afterAll(() => model.dispose());
 
   it('matches HF logits, pooled features and loss', async () => {
-    const io = await goldenIo('tiny-classify');
-    const labels = Array.from(io.int64('labels'), Number);
-    const { logits, pooled, loss } = await model.forward(intRows(io, 'input_ids'), { labels });
+    const golden = goldenCase('tiny-classify');
+    const labels = Array.from(golden.io.int64('labels'), Number);
+    const { logits, pooled, loss } = await model.forward(golden.rows('input_ids'), { labels });
     expect(logits.dims).toEqual([4, 3]);
-    expectClose(
-      logits.data as Float32Array,
-      io.float32('logits'),
-      await suggestedAtol('tiny-classify', 'logits'),
-    );
-    expectClose(
-      pooled.data as Float32Array,
-      io.float32('pooled'),
-      await suggestedAtol('tiny-classify', 'pooled'),
-    );
-    expectClose([loss!], io.float32('loss'), await suggestedAtol('tiny-classify', 'loss'));
+    golden.expectClose('logits', logits.data as Float32Array);
+    golden.expectClose('pooled', pooled.data as Float32Array);
+    golden.expectClose('loss', [loss!]);
   });
 
   it('classify() returns softmax probabilities ranked, with the config labels', async () => {
-    const io = await goldenIo('tiny-classify');
-    const results = await model.classify(intRows(io, 'input_ids'), { topK: 2 });
-    const logits = io.float32('logits');
+    const golden = goldenCase('tiny-classify');
+    const results = await model.classify(golden.rows('input_ids'), { topK: 2 });
+    const logits = golden.f32('logits');
     results.forEach((result, b) => {
       const row = Array.from(logits.subarray(3 * b, 3 * b + 3));
       const exps = row.map((z) => Math.exp(z));
@@ -60,12 +47,11 @@ describe('ImageGPTForImageClassification on the tiny golden model', () => {
   });
 
   it('features() at the last layer are the pooled output', async () => {
-    const io = await goldenIo('tiny-classify');
-    const features = await model.features(intRows(io, 'input_ids'));
-    expectClose(
+    const golden = goldenCase('tiny-classify');
+    const features = await model.features(golden.rows('input_ids'));
+    golden.expectClose(
+      'pooled',
       features.flatMap((f) => Array.from(f)),
-      io.float32('pooled'),
-      await suggestedAtol('tiny-classify', 'pooled'),
     );
   });
 });
@@ -74,7 +60,7 @@ describe('ImageGPTForImageClassification on igpt-mnist-16-classifier', () => {
   let model: ImageGPTForImageClassification;
   beforeAll(async () => {
     model = await ImageGPTForImageClassification.fromSource(
-      dirSource(sharedDir('models', 'igpt-mnist-16-classifier')),
+      folderSource(sharedPath('models', 'igpt-mnist-16-classifier')),
       {
         backend,
       },

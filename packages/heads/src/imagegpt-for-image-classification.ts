@@ -1,4 +1,5 @@
-import type { ForwardOptions, ForwardResult, HeadKind, HostTensor } from '@imagegpt/core';
+import type { ModelHead } from '@imagegpt/config';
+import type { ForwardOptions, ForwardResult, HostTensor } from '@imagegpt/core';
 import { crossEntropy, softmax } from './cross-entropy.js';
 import { HeadsError } from './heads-error.js';
 import { ImageGPTHead } from './imagegpt-head.js';
@@ -61,7 +62,7 @@ export interface ClassifyOptions {
  * top.label; // "7"
  */
 export class ImageGPTForImageClassification extends ImageGPTHead {
-  static override readonly headKind: HeadKind = 'classifier';
+  static override readonly headKind: ModelHead = 'classifier';
 
   /** Runs the model on token rows: `logits` [B, numLabels], `pooled` [B, C] and, with labels, `loss`. */
   async forward(

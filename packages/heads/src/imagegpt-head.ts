@@ -1,5 +1,5 @@
-import type { ImageGPTConfig } from '@imagegpt/config';
-import { type FileSource, type HeadKind, ImageGPTRunner } from '@imagegpt/core';
+import type { ImageGPTConfig, ModelHead } from '@imagegpt/config';
+import { type FileSource, ImageGPTRunner } from '@imagegpt/core';
 import type { ImageGPTImageProcessor } from '@imagegpt/processor';
 import {
   extractFeatures,
@@ -24,7 +24,7 @@ export interface HeadInit {
 export interface HeadClass<T> {
   new (init: HeadInit): T;
   /** The runner head this class needs. */
-  readonly headKind: HeadKind;
+  readonly headKind: ModelHead;
 }
 
 /**
@@ -34,7 +34,7 @@ export interface HeadClass<T> {
  */
 export abstract class ImageGPTHead {
   /** The runner head this class needs; subclasses override it. */
-  static readonly headKind: HeadKind = 'base';
+  static readonly headKind: ModelHead = 'base';
 
   readonly config: ImageGPTConfig;
   /** The image processor, when the model folder has a `preprocessor_config.json`. */

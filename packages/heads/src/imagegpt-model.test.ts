@@ -1,21 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ImageGPTConfig } from '@imagegpt/config';
-import { Checkpoint, readSafetensors } from '@imagegpt/core';
+import { Checkpoint } from '@imagegpt/core';
+import { folderSource } from '@imagegpt/test-kit/files';
+import { goldenCase } from '@imagegpt/test-kit/golden';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeBackend } from '../../node/src/node-backend.js';
 import { ImageGPTModel } from './imagegpt-model.js';
-import {
-  dirSource,
-  expectClose,
-  goldenIo,
-  intRows,
-  sharedDir,
-  suggestedAtol,
-} from './test-utils/fixtures.js';
 
 const backend = createNodeBackend({ threads: 2 });
-const CASE = 'tiny-causal';
+const golden = goldenCase('tiny-causal');
 
 /** Mean over positions of a golden [B, T, C] tensor, per row. */
 function meanRows(values: Float32Array, [B, T, C]: number[]): number[] {
@@ -33,46 +24,34 @@ function meanRows(values: Float32Array, [B, T, C]: number[]): number[] {
 describe('ImageGPTModel', () => {
   let model: ImageGPTModel;
   beforeAll(async () => {
-    model = await ImageGPTModel.fromSource(dirSource(sharedDir('golden', CASE)), { backend, prefer: 'bin' });
+    model = await ImageGPTModel.fromSource(folderSource(golden.dir), { backend, prefer: 'bin' });
   });
   afterAll(() => model.dispose());
 
   it('loads the backbone of a causal checkpoint and returns HF hidden states', async () => {
-    const io = await goldenIo(CASE);
-    const { lastHiddenState, hiddenStates, logits } = await model.forward(intRows(io, 'input_ids'), {
+    const { lastHiddenState, hiddenStates, logits } = await model.forward(golden.rows('input_ids'), {
       outputHiddenStates: true,
     });
     expect(lastHiddenState.dims).toEqual([2, 64, 32]);
-    expectClose(
-      lastHiddenState.data as Float32Array,
-      io.float32('last_hidden_state'),
-      await suggestedAtol(CASE, 'last_hidden_state'),
-    );
-    expectClose(
-      hiddenStates![1]!.data as Float32Array,
-      io.float32('hidden_states.1'),
-      await suggestedAtol(CASE, 'hidden_states.1'),
-    );
+    golden.expectClose('last_hidden_state', lastHiddenState.data as Float32Array);
+    golden.expectClose('hidden_states.1', hiddenStates![1]!.data as Float32Array);
     expect(logits === undefined || logits === lastHiddenState).toBe(true);
   });
 
   it('features() pools the requested hidden_states entry, with or without positions kept', async () => {
-    const io = await goldenIo(CASE);
-    const ids = intRows(io, 'input_ids');
+    const ids = golden.rows('input_ids');
     for (const layer of [0, 1, 2]) {
       const name = `hidden_states.${layer}`;
-      const golden = io.float32(name);
       const pooled = await model.features(ids, { layer });
-      expectClose(
+      golden.expectClose(
+        name,
         pooled.flatMap((f) => Array.from(f)),
-        meanRows(golden, [2, 64, 32]),
-        await suggestedAtol(CASE, name),
+        { label: `${name} pooled`, reference: meanRows(golden.f32(name), [2, 64, 32]) },
       );
       const full = await model.features(ids, { layer, pooling: 'none' });
-      expectClose(
+      golden.expectClose(
+        name,
         full.flatMap((f) => Array.from(f)),
-        golden,
-        await suggestedAtol(CASE, name),
       );
     }
     await expect(model.features(ids, { layer: 3 })).rejects.toThrow(
@@ -81,17 +60,19 @@ describe('ImageGPTModel', () => {
   });
 
   it('featuresByLayer() gives every layer from one pass, equal to features() per layer', async () => {
-    const io = await goldenIo(CASE);
-    const ids = intRows(io, 'input_ids');
+    const ids = golden.rows('input_ids');
     const all = await model.featuresByLayer(ids);
     expect(all).toHaveLength(3);
     for (const layer of [0, 1, 2]) {
       const one = await model.features(ids, { layer });
       expect(all[layer]!.map((f) => Array.from(f))).toEqual(one.map((f) => Array.from(f)));
-      expectClose(
+      golden.expectClose(
+        `hidden_states.${layer}`,
         all[layer]!.flatMap((f) => Array.from(f)),
-        meanRows(io.float32(`hidden_states.${layer}`), [2, 64, 32]),
-        await suggestedAtol(CASE, `hidden_states.${layer}`),
+        {
+          label: `hidden_states.${layer} pooled`,
+          reference: meanRows(golden.f32(`hidden_states.${layer}`), [2, 64, 32]),
+        },
       );
     }
     const picked = await model.featuresByLayer(ids, { layers: [2, 0] });
@@ -100,22 +81,17 @@ describe('ImageGPTModel', () => {
   });
 
   it('features() with addSos feeds [SOS] + pixels[0:T−1]', async () => {
-    const io = await goldenIo(CASE);
-    const ids = intRows(io, 'input_ids');
+    const ids = golden.rows('input_ids');
     const pixels = ids.map((row) => [...row.slice(1), 5]);
     const withSos = await model.features(pixels, { addSos: true, pooling: 'none' });
-    expectClose(
+    golden.expectClose(
+      'last_hidden_state',
       withSos.flatMap((f) => Array.from(f)),
-      io.float32('last_hidden_state'),
-      await suggestedAtol(CASE, 'last_hidden_state'),
     );
   });
 
   it('accepts a bare ImageGPTModel state dict (no transformer. prefix)', async () => {
-    const dir = sharedDir('golden', CASE);
-    const full = readSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))), {
-      source: dir,
-    });
+    const full = golden.weights('safetensors');
     const bare = new Checkpoint(
       full
         .names()
@@ -123,24 +99,17 @@ describe('ImageGPTModel', () => {
         .map((name) => ({ ...full.get(name), name: name.slice('transformer.'.length) })),
       { source: 'bare' },
     );
-    const config = ImageGPTConfig.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-    const bareModel = await ImageGPTModel.fromParts({ config, checkpoint: bare, backend });
+    const bareModel = await ImageGPTModel.fromParts({ config: golden.config, checkpoint: bare, backend });
     try {
-      const io = await goldenIo(CASE);
-      const { lastHiddenState } = await bareModel.forward(intRows(io, 'input_ids'));
-      expectClose(
-        lastHiddenState.data as Float32Array,
-        io.float32('last_hidden_state'),
-        await suggestedAtol(CASE, 'last_hidden_state'),
-      );
+      const { lastHiddenState } = await bareModel.forward(golden.rows('input_ids'));
+      golden.expectClose('last_hidden_state', lastHiddenState.data as Float32Array);
     } finally {
       await bareModel.dispose();
     }
   });
 
   it("refuses a processor whose clusters do not match the model's vocabulary, before reading weights", async () => {
-    const dir = sharedDir('golden', CASE);
-    const real = dirSource(dir);
+    const real = folderSource(golden.dir);
     const read: string[] = [];
     // The golden model has vocab_size 17 (16 clusters + SOS); serve a processor with 8 clusters.
     const files = {

@@ -1,4 +1,5 @@
-import type { ForwardOptions, ForwardResult, HeadKind } from '@imagegpt/core';
+import type { ModelHead } from '@imagegpt/config';
+import type { ForwardOptions, ForwardResult } from '@imagegpt/core';
 import { ImageGPTHead } from './imagegpt-head.js';
 
 /**
@@ -12,7 +13,7 @@ import { ImageGPTHead } from './imagegpt-head.js';
  * const [pooled] = await model.features([image]);                     // [C]
  */
 export class ImageGPTModel extends ImageGPTHead {
-  static override readonly headKind: HeadKind = 'base';
+  static override readonly headKind: ModelHead = 'base';
 
   /**
    * Runs the transformer: `lastHiddenState` [B,T,C] after `ln_f`, the key/value cache and, with

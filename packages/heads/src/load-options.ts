@@ -6,6 +6,7 @@ import type {
   ImageGPTBackend,
   ModelDType,
   PrefillKind,
+  WeightFormat,
 } from '@imagegpt/core';
 import type { ImageGPTImageProcessor } from '@imagegpt/processor';
 
@@ -14,7 +15,7 @@ export interface LoadOptions {
   /** The runtime that runs the model (NodeBackend in Node, the web backend in a browser). */
   backend: ImageGPTBackend;
   /** Which weight file to read when a folder has both; `loadCheckpoint`'s default when absent. */
-  prefer?: 'safetensors' | 'bin';
+  prefer?: WeightFormat;
   /** Passed to the backend when it creates the session. */
   sessionOptions?: BackendSessionOptions;
   /** Weight precision in the graph: `fp32` (default, reference-exact), `fp16`, `q8` or `q4` (MatMulNBits). */

@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sharedPath } from '@imagegpt/test-kit';
 import { describe, expect, it } from 'vitest';
 import { MODEL_FILES, mnistCausalUrl, mnistClassifierUrl } from './index.js';
 
-const shared = new URL('../../../../shared/models/', import.meta.url);
-const sha = (u: URL) =>
-  createHash('sha256')
-    .update(readFileSync(fileURLToPath(u)))
-    .digest('hex');
+const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 describe('embedded MNIST model', () => {
   it.each([
@@ -16,7 +14,7 @@ describe('embedded MNIST model', () => {
     ['classifier', mnistClassifierUrl, 'igpt-mnist-16-classifier/'],
   ] as const)('ships the %s checkpoint byte for byte', (kind, url, dir) => {
     for (const file of MODEL_FILES[kind]) {
-      expect(sha(new URL(file, url)), file).toBe(sha(new URL(`${dir}${file}`, shared)));
+      expect(sha(fileURLToPath(new URL(file, url))), file).toBe(sha(join(sharedPath('models', dir), file)));
     }
   });
 

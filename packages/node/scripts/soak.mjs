@@ -10,9 +10,10 @@
 import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { mnistCausalUrl } from '@imagegpt/model-mnist-16';
 
 /** Default model: the embedded igpt-mnist-16 folder of @imagegpt/model-mnist-16. */
-export const DEFAULT_MODEL_DIR = new URL('../../models/assets/igpt-mnist-16/', import.meta.url);
+export const DEFAULT_MODEL_DIR = mnistCausalUrl;
 
 /** A full collection on demand, without asking the caller to start node with --expose-gc. */
 function exposeGc() {

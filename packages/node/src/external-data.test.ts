@@ -1,14 +1,14 @@
 import { buildImageGPTGraph, decodeOnnxModel, ImageGPTRunner } from '@imagegpt/core';
+import { goldenCase } from '@imagegpt/test-kit/golden';
 import { describe, expect, it } from 'vitest';
 import { createNodeBackend } from './node-backend.js';
-import { compare, loadGoldenCase } from './test-utils/goldens.js';
 
 // Models over ~2 GB must keep their weights in ONNX external data; a threshold of 0 forces that on
 // the tiny model, and onnxruntime-node must load it from memory and give the same logits.
 describe('ONNX external data', () => {
   it('moves the weights out of the protobuf and onnxruntime loads them', async () => {
-    const golden = loadGoldenCase('tiny-causal');
-    const checkpoint = golden.weights('model.safetensors');
+    const golden = goldenCase('tiny-causal');
+    const checkpoint = golden.weights('safetensors');
     const inline = buildImageGPTGraph(golden.config, checkpoint, { head: 'causal' });
     const artifact = buildImageGPTGraph(golden.config, checkpoint, {
       head: 'causal',
@@ -36,14 +36,7 @@ describe('ONNX external data', () => {
       externalDataThreshold: 0,
     });
     const out = await runner.forward(golden.rows('input_ids'));
-    const r = compare(
-      'tiny-causal logits (external data)',
-      out.logits,
-      golden.f32('logits'),
-      golden.atol('logits'),
-      golden.rtol,
-    );
-    expect(r.pass, r.summary).toBe(true);
+    golden.expectClose('logits', out.logits, { label: 'logits (external data)' });
     await runner.dispose();
   });
 });

@@ -1,13 +1,14 @@
 import { buildImageGPTGraph, type DecoderKind, ImageGPTRunner, type ModelDType } from '@imagegpt/core';
+import { compareFloats } from '@imagegpt/heads';
+import { goldenCase } from '@imagegpt/test-kit/golden';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNodeBackend } from './node-backend.js';
-import { compare, loadGoldenCase } from './test-utils/goldens.js';
 
 // The fast decoder (GroupQueryAttention, KV cache updated in place) and quantized weights, checked
 // against HF's small-causal logits: the fast graph within the golden tolerance at every position,
 // quantized weights within measured error bounds.
 const backend = createNodeBackend({ threads: 2 });
-const golden = loadGoldenCase('small-causal');
+const golden = goldenCase('small-causal');
 const ids = golden.rows('input_ids');
 const V1 = golden.config.vocabSize - 1;
 const runners: ImageGPTRunner[] = [];
@@ -15,7 +16,7 @@ const runnerFor = async (options: { dtype?: ModelDType; decoder?: DecoderKind } 
   const runner = await ImageGPTRunner.create({
     backend,
     config: golden.config,
-    checkpoint: golden.weights('model.safetensors'),
+    checkpoint: golden.weights('safetensors'),
     head: 'causal',
     ...options,
   });
@@ -43,18 +44,12 @@ describe('fast decoder on small-causal', () => {
     const runner = await runnerFor();
     expect(runner.decoder).toBe('fast');
     const row = ids[0] as number[];
-    const ref = golden.f32('logits');
     for (const prompt of [1, 100]) {
       const got = await decodeAll(runner, row, prompt);
-      const r = compare(
-        `small-causal fast decode (prompt ${prompt})`,
-        { dims: ref.dims, data: got },
-        ref,
-        golden.atol('logits'),
-        golden.rtol,
-        (i) => Math.floor(i / V1) >= prompt - 1,
-      );
-      expect(r.pass, r.summary).toBe(true);
+      golden.expectClose('logits', got, {
+        label: `fast decode (prompt ${prompt})`,
+        include: (i) => Math.floor(i / V1) >= prompt - 1,
+      });
     }
   });
 
@@ -65,10 +60,9 @@ describe('fast decoder on small-causal', () => {
     const row = (ids[0] as number[]).slice(0, 40);
     const a = await decodeAll(fast, row, 3);
     const b = await decodeAll(reference, row, 3);
-    let err = 0;
-    for (let i = 2 * V1; i < a.length; i++)
-      err = Math.max(err, Math.abs((a[i] as number) - (b[i] as number)));
-    expect(err).toBeLessThan(golden.atol('logits'));
+    const { atol } = golden.tolerance('logits');
+    const { maxAbsErr } = compareFloats('fast vs reference', a, b, atol, 0, (i) => i >= 2 * V1);
+    expect(maxAbsErr).toBeLessThan(atol);
     const out = await fast.forward([row]);
     expect(out.logits.dims).toEqual([1, 40, V1]);
   });
@@ -85,16 +79,13 @@ describe('quantized weights on small-causal', () => {
     const runner = await runnerFor({ dtype, decoder: 'reference' });
     expect(runner.dtype).toBe(dtype);
     const got = (await runner.forward(ids)).logits.data as Float32Array;
-    const ref = golden.f32('logits').data;
-    let err = 0;
-    for (let i = 0; i < ref.length; i++)
-      err = Math.max(err, Math.abs((got[i] as number) - (ref[i] as number)));
-    expect(err).toBeLessThan(bound);
-    expect(err).toBeGreaterThan(0); // the weights really were stored differently
+    const { maxAbsErr } = compareFloats(`${dtype} logits`, got, golden.f32('logits'), bound, 0);
+    expect(maxAbsErr).toBeLessThan(bound);
+    expect(maxAbsErr).toBeGreaterThan(0); // the weights really were stored differently
   });
 
   it('the quantized graph is smaller: MatMulNBits replaces the float matrices', () => {
-    const weights = golden.weights('model.safetensors');
+    const weights = golden.weights('safetensors');
     const size = (dtype: ModelDType) =>
       buildImageGPTGraph(golden.config, weights, { head: 'causal', dtype }).model.byteLength;
     expect(size('fp16')).toBeLessThan(size('fp32') * 0.7);
@@ -104,7 +95,7 @@ describe('quantized weights on small-causal', () => {
 
 describe('graph without past (withPast: false)', () => {
   it('has no cache inputs or outputs and gives the same logits', async () => {
-    const weights = golden.weights('model.safetensors');
+    const weights = golden.weights('safetensors');
     const session = await backend.createSession(
       buildImageGPTGraph(golden.config, weights, { head: 'causal', withPast: false }),
     );
@@ -121,14 +112,7 @@ describe('graph without past (withPast: false)', () => {
           data: BigInt64Array.from({ length: T }, (_, t) => BigInt(t)),
         },
       });
-      const r = compare(
-        'small-causal withPast:false',
-        out.logits as never,
-        golden.f32('logits'),
-        golden.atol('logits'),
-        golden.rtol,
-      );
-      expect(r.pass, r.summary).toBe(true);
+      golden.expectClose('logits', out.logits!, { label: 'logits (withPast: false)' });
     } finally {
       await session.dispose();
     }

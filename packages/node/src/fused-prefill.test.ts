@@ -1,7 +1,7 @@
 import { type HeadKind, ImageGPTRunner } from '@imagegpt/core';
+import { type Computed, goldenCase } from '@imagegpt/test-kit/golden';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNodeBackend } from './node-backend.js';
-import { compare, loadGoldenCase } from './test-utils/goldens.js';
 
 // The fused whole-sequence graph (prefill: 'fused') against HF's goldens at their tolerances.
 const backend = createNodeBackend({ threads: 2 });
@@ -10,11 +10,11 @@ afterAll(async () => {
   await Promise.all(runners.map((r) => r.dispose()));
 });
 async function fusedRunner(name: string, head: HeadKind) {
-  const golden = loadGoldenCase(name);
+  const golden = goldenCase(name);
   const runner = await ImageGPTRunner.create({
     backend,
     config: golden.config,
-    checkpoint: golden.weights('model.safetensors'),
+    checkpoint: golden.weights('safetensors'),
     head,
     prefill: 'fused',
   });
@@ -27,20 +27,12 @@ describe('fused prefill vs HF goldens', () => {
     const { golden, runner } = await fusedRunner(name, 'causal');
     const out = await runner.forward(golden.rows('input_ids'), { outputHiddenStates: true });
     let compared = 0;
-    const check = (label: string, got: Parameters<typeof compare>[1] | undefined, ref = label) => {
+    const check = (label: string, got: Computed | undefined) => {
       expect(got, label).toBeDefined();
       // Each case stores a subset (small-causal has no cache or last_hidden_state tensors).
-      if (!golden.io.has(ref)) return;
+      if (!golden.io.has(label)) return;
       compared++;
-      const r = compare(
-        `${name} ${label}`,
-        got as Parameters<typeof compare>[1],
-        golden.f32(ref),
-        golden.atol(ref),
-        golden.rtol,
-      );
-      console.log(r.summary);
-      expect(r.pass, r.summary).toBe(true);
+      golden.expectClose(label, got, { label: `${label} (fused prefill)` });
     };
     check('logits', out.logits);
     check('last_hidden_state', out.lastHiddenState);

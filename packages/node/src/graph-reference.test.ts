@@ -1,5 +1,7 @@
 import { ACTIVATION_FUNCTIONS, ImageGPTConfig } from '@imagegpt/config';
 import { type HeadKind, ImageGPTRunner } from '@imagegpt/core';
+import { compareFloats } from '@imagegpt/heads';
+import { expectPass } from '@imagegpt/test-kit/golden';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createNodeBackend } from './node-backend.js';
@@ -10,6 +12,9 @@ import { randomCheckpoint, referenceForward } from './test-utils/reference-forwa
 // configs: every activation, scale_attn_weights, scale_attn_by_inverse_layer_idx,
 // reorder_and_upcast_attn, n_inner, all heads, padding masks.
 const backend = createNodeBackend({ threads: 1 });
+
+/** |got − want| ≤ 5e-5·(1 + |want|) everywhere: float32 against a float64 reference. */
+const TOL = 5e-5;
 
 const configArb = fc.record({
   activation_function: fc.constantFrom(...ACTIVATION_FUNCTIONS),
@@ -57,13 +62,12 @@ describe('ONNX graph vs float64 HF reference on random configs', () => {
           try {
             const out = await runner.forward(ids, { attentionMask: mask });
             const ref = referenceForward(config, checkpoint, head, ids, mask, prefix);
-            const worst = (got: Float32Array, want: number[]) =>
-              want.reduce((m, w, i) => Math.max(m, Math.abs((got[i] as number) - w) / (1 + Math.abs(w))), 0);
-            expect(worst(out.lastHiddenState.data as Float32Array, ref.last.flat(2))).toBeLessThan(5e-5);
-            if (head !== 'base')
-              expect(worst(out.logits.data as Float32Array, ref.logits.flat(2) as number[])).toBeLessThan(
-                5e-5,
-              );
+            const got = out.lastHiddenState.data as Float32Array;
+            expectPass(compareFloats('last_hidden_state', got, ref.last.flat(2), TOL, TOL));
+            if (head !== 'base') {
+              const logits = out.logits.data as Float32Array;
+              expectPass(compareFloats('logits', logits, ref.logits.flat(2) as number[], TOL, TOL));
+            }
           } finally {
             await runner.dispose();
           }
@@ -107,18 +111,10 @@ describe('ONNX graph vs float64 HF reference on random configs', () => {
           const decoder = runner.createDecoder(B);
           try {
             expect(runner.decoder).toBe('fast');
-            const V = config.vocabSize - 1;
             let logits = await decoder.next(ids.map((row) => row.slice(0, prompt)));
             for (let t = prompt - 1; t < T; t++) {
-              for (let b = 0; b < B; b++) {
-                const want = (ref.logits[b] as number[][])[t] as number[];
-                for (let v = 0; v < V; v++) {
-                  const got = logits[b * V + v] as number;
-                  expect(
-                    Math.abs(got - (want[v] as number)) / (1 + Math.abs(want[v] as number)),
-                  ).toBeLessThan(5e-5);
-                }
-              }
+              const want = ref.logits.flatMap((row) => (row as number[][])[t] as number[]);
+              expectPass(compareFloats(`logits at step ${t}`, logits, want, TOL, TOL));
               if (t + 1 < T) logits = await decoder.next(ids.map((row) => [row[t + 1] as number]));
             }
           } finally {

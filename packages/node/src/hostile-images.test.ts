@@ -6,12 +6,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
-import { ImageError, type RawImage } from '@imagegpt/processor';
+import { DEFAULT_MAX_PIXELS, ImageError, type RawImage } from '@imagegpt/processor';
+import { HostileTally, type Outcome } from '@imagegpt/test-kit/hostile';
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HostileTally, type Outcome } from '../../../tooling/scripts/hostile-tally.js';
-import { DEFAULT_MAX_PIXELS, type DecodeImageOptions, decodeImage, readImage } from './image-io.js';
+import { type DecodeImageOptions, decodeImage, readImage } from './image-io.js';
 
 const tally = new HostileTally((e): e is ImageError => e instanceof ImageError, 'an ImageError');
 const CASE_BUDGET_MS = tally.budgetMs;

@@ -1,19 +1,39 @@
 import { readFile, stat } from 'node:fs/promises';
-import { ImageError, type RawImage } from '@imagegpt/processor';
+import {
+  checkPixelCount,
+  DEFAULT_MAX_PIXELS,
+  ImageError,
+  type RawImage,
+  upscaleNearest,
+} from '@imagegpt/processor';
 import sharp, { type Metadata } from 'sharp';
 
-/** Default refusal threshold for decoded images: 64 megapixels (an 8000x8000 photo). */
-export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
+/**
+ * The formats decoded, as sharp names them (`heif` is AVIF), with their usual file endings. Others
+ * sharp could open, SVG above all, are refused: rendering them runs far more code (XML, CSS, fonts)
+ * than an image model needs.
+ */
+const DECODED_FORMATS: Readonly<Record<string, readonly string[]>> = {
+  png: ['.png'],
+  jpeg: ['.jpg', '.jpeg'],
+  webp: ['.webp'],
+  gif: ['.gif'],
+  tiff: ['.tif', '.tiff'],
+  heif: ['.avif'],
+};
 
 /**
- * The formats decoded, as sharp names them (`heif` is AVIF). Others sharp could open, SVG above all,
- * are refused: rendering them runs far more code (XML, CSS, fonts) than an image model needs.
+ * File endings (lower case, with the dot) of the formats {@link decodeImage} reads: what a tool
+ * walking a folder of images should pick up.
+ *
+ * @example
+ * const images = names.filter((n) => IMAGE_FILE_EXTENSIONS.includes(extname(n).toLowerCase()));
  */
-const DECODED_FORMATS: ReadonlySet<string> = new Set(['png', 'jpeg', 'webp', 'gif', 'tiff', 'heif']);
+export const IMAGE_FILE_EXTENSIONS: readonly string[] = Object.values(DECODED_FORMATS).flat();
 
 /** Options for {@link decodeImage} and {@link readImage}. */
 export interface DecodeImageOptions {
-  /** Refuse images whose header declares more pixels than this (decompression bombs). */
+  /** Refuse images whose header declares more pixels than this (decompression bombs); default {@link DEFAULT_MAX_PIXELS}. */
   maxPixels?: number;
   /** Name used in error messages. */
   source?: string;
@@ -41,19 +61,14 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
   } catch (e) {
     throw new ImageError(`${source}: not a readable image (${reason(e)})`);
   }
-  if (!DECODED_FORMATS.has(meta.format)) {
+  if (!Object.hasOwn(DECODED_FORMATS, meta.format)) {
     throw new ImageError(
       `${source}: ${meta.format} images are not supported, expected PNG, JPEG, WebP, GIF, TIFF or AVIF`,
     );
   }
   const width = meta.width ?? 0;
   const height = meta.pageHeight ?? meta.height ?? 0;
-  if (width <= 0 || height <= 0) throw new ImageError(`${source}: image has no pixels (${width}x${height})`);
-  if (width * height > maxPixels) {
-    throw new ImageError(
-      `${source}: ${width}x${height} is ${width * height} pixels, over the limit of ${maxPixels} (maxPixels)`,
-    );
-  }
+  checkPixelCount(width, height, maxPixels, source);
   try {
     const pipeline = sharp(bytes, { limitInputPixels: maxPixels, pages: 1, failOn: 'error' }).toColourspace(
       'srgb',
@@ -97,16 +112,23 @@ export async function readImage(path: string, options: DecodeImageOptions = {}):
   return decodeImage(bytes, { ...options, source: options.source ?? path });
 }
 
-/** Encodes an 8-bit image as PNG, optionally upscaled by an integer factor with nearest neighbour. */
+/**
+ * Encodes an 8-bit image (grey, RGB or RGBA) as a PNG of the same channels with sharp, optionally upscaled by an
+ * integer `scale` with nearest neighbour (`upscaleNearest`, the same pixels as `@imagegpt/web`'s
+ * `encodePng`); a malformed image or scale is an {@link ImageError}.
+ *
+ * @example
+ * ```ts
+ * const { images } = await model.generate({ seed: 1 });
+ * await writeFile('digit.png', await encodePng(images![0]!, { scale: 8 }));
+ * ```
+ */
 export async function encodePng(image: RawImage, options: { scale?: number } = {}): Promise<Uint8Array> {
-  const scale = options.scale ?? 1;
-  let pipeline = sharp(image.data, {
-    raw: { width: image.width, height: image.height, channels: image.channels },
-  });
-  if (scale !== 1) {
-    pipeline = pipeline.resize(image.width * scale, image.height * scale, { kernel: 'nearest' });
-  }
-  return new Uint8Array(await pipeline.png().toBuffer());
+  const { width, height, channels, data } = upscaleNearest(image, options.scale ?? 1, 'encodePng');
+  const raw = sharp(data, { raw: { width, height, channels } });
+  // sharp would write a grey image as RGB; keep one channel, as the web encoder does.
+  const png = await (channels === 1 ? raw.toColourspace('b-w') : raw).png().toBuffer();
+  return new Uint8Array(png.buffer, png.byteOffset, png.length);
 }
 
 function reason(e: unknown): string {

@@ -4,13 +4,14 @@ export * from '@imagegpt/core';
 export * from '@imagegpt/heads';
 export * from '@imagegpt/processor';
 export {
-  DEFAULT_MAX_PIXELS,
   type DecodeImageOptions,
   decodeImage,
   encodePng,
+  IMAGE_FILE_EXTENSIONS,
   readImage,
 } from './image-io.js';
 export * from './node-backend.js';
+export { NodeError, type NodeErrorDetails } from './node-error.js';
 export { NodeFileSink } from './node-file-sink.js';
 export { NodeFileSource } from './node-file-source.js';
 export {

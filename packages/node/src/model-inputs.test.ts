@@ -1,7 +1,8 @@
 import { Checkpoint, CheckpointError, ImageGPTRunner, ModelInputError } from '@imagegpt/core';
+import { compareFloats } from '@imagegpt/heads';
+import { type GoldenCase, goldenCase } from '@imagegpt/test-kit/golden';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeBackend } from './node-backend.js';
-import { type GoldenCase, loadGoldenCase } from './test-utils/goldens.js';
 
 // Bad inputs are refused before any compute with a ModelInputError naming the argument; bad
 // weights with one CheckpointError listing every mismatch.
@@ -10,11 +11,11 @@ let runner: ImageGPTRunner;
 const backend = createNodeBackend({ threads: 1 });
 
 beforeAll(async () => {
-  golden = loadGoldenCase('tiny-causal');
+  golden = goldenCase('tiny-causal');
   runner = await ImageGPTRunner.create({
     backend,
     config: golden.config,
-    checkpoint: golden.weights('model.safetensors'),
+    checkpoint: golden.weights('safetensors'),
     head: 'causal',
   });
 });
@@ -106,11 +107,11 @@ describe('ImageGPTRunner.forward input checks', () => {
   });
 
   it('refuses decoding with a non-causal head and use after dispose', async () => {
-    const classify = loadGoldenCase('tiny-classify');
+    const classify = goldenCase('tiny-classify');
     const classifier = await ImageGPTRunner.create({
       backend,
       config: classify.config,
-      checkpoint: classify.weights('model.safetensors'),
+      checkpoint: classify.weights('safetensors'),
       head: 'classifier',
     });
     expect(() => classifier.createDecoder(1)).toThrow(/decoding needs the causal head/);
@@ -122,7 +123,7 @@ describe('ImageGPTRunner.forward input checks', () => {
 
 describe('weight checks', () => {
   it('lists every missing, unexpected and misshaped tensor with the expected shapes', async () => {
-    const weights = golden.weights('model.safetensors');
+    const weights = golden.weights('safetensors');
     const tensors = weights
       .names()
       .filter((n) => n !== 'transformer.h.1.mlp.c_fc.bias')
@@ -150,7 +151,7 @@ describe('weight checks', () => {
   });
 
   it('needs score.weight for the classifier head but ignores the LM head for the base model', async () => {
-    const weights = golden.weights('model.safetensors');
+    const weights = golden.weights('safetensors');
     await expect(
       ImageGPTRunner.create({ backend, config: golden.config, checkpoint: weights, head: 'classifier' }),
     ).rejects.toThrow(/missing: score\.weight \(expected \[2, 32\]\)/);
@@ -161,11 +162,10 @@ describe('weight checks', () => {
       head: 'base',
     });
     const out = await base.forward(golden.rows('input_ids'));
-    const ref = golden.f32('last_hidden_state').data;
+    const { atol } = golden.tolerance('last_hidden_state');
     const got = out.lastHiddenState.data as Float32Array;
-    expect(Math.max(...ref.map((r, i) => Math.abs(r - (got[i] as number))))).toBeLessThan(
-      golden.atol('last_hidden_state'),
-    );
+    const { maxAbsErr } = compareFloats('base head', got, golden.f32('last_hidden_state'), atol, 0);
+    expect(maxAbsErr).toBeLessThan(atol);
     await base.dispose();
   });
 });

@@ -20,12 +20,18 @@ export interface NodeBackendOptions {
   optimizedModelFilePath?: string;
 }
 
-// onnxruntime-node 1.30 ships telemetry that is on by default: it writes a device id and a
-// database under ~/.cache/Microsoft, tries HTTPS uploads, and scans /proc/self/cmdline
-// recursively while the first session is created (about 100 bytes of native stack per
-// command-line byte, so `igpt classify` over a thousand files overflowed the 8 MB stack and
-// segfaulted). Off unless the user set the variable; it is read when the first session is made.
-process.env.ORT_DISABLE_TELEMETRY ??= '1';
+/**
+ * onnxruntime-node 1.30 ships telemetry that is on by default: it writes a device id and a
+ * database under ~/.cache/Microsoft, tries HTTPS uploads, and scans /proc/self/cmdline
+ * recursively while the first session is created (about 100 bytes of native stack per
+ * command-line byte, so `igpt classify` over a thousand files overflowed the 8 MB stack and
+ * segfaulted). Off unless the user set the variable. The runtime reads it when it creates its
+ * environment, with the first session, so it is set just before each session is made rather than
+ * on import: importing this package changes nothing (`"sideEffects": false` holds).
+ */
+function telemetryOffUnlessSet(): void {
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
+}
 
 /**
  * {@link ImageGPTBackend} over onnxruntime-node (CPU): full graph optimization and, by default, one
@@ -46,6 +52,7 @@ export class NodeBackend implements ImageGPTBackend {
   }
 
   async createSession(artifact: ModelArtifact, options: BackendSessionOptions = {}): Promise<BackendSession> {
+    telemetryOffUnlessSet();
     const session = await ort.InferenceSession.create(artifact.model, {
       intraOpNumThreads: options.threads ?? this.#threads ?? availableParallelism(),
       graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',

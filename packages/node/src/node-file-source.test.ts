@@ -4,9 +4,9 @@ import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Checkpoint, loadCheckpoint, readSafetensors, writeSafetensors } from '@imagegpt/core';
+import { goldenCaseDir } from '@imagegpt/test-kit';
 import { describe, expect, it } from 'vitest';
 import { NodeFileSource } from './node-file-source.js';
-import { GOLDEN_DIR } from './test-utils/goldens.js';
 
 /** A NodeFileSource that records whole-file reads and range reads. */
 class RecordingSource extends NodeFileSource {
@@ -49,7 +49,7 @@ const GiB = 2 ** 30;
 
 describe('NodeFileSource', () => {
   it('loads model.safetensors tensor by tensor, the same as reading it whole', async () => {
-    const dir = join(GOLDEN_DIR, 'tiny-causal');
+    const dir = goldenCaseDir('tiny-causal');
     const files = new RecordingSource(dir);
     const progress: { loaded: number; total?: number }[] = [];
     const ckpt = await loadCheckpoint(files, { onProgress: (p) => progress.push(p) });

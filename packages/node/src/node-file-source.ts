@@ -3,6 +3,7 @@ import { type FileHandle, open, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FileSource } from '@imagegpt/core';
+import { NodeError } from './node-error.js';
 
 /** Reads chunks of this size so progress can be reported on large checkpoints. */
 const CHUNK = 16 * 1024 * 1024;
@@ -15,7 +16,7 @@ const MAX_READ_BYTES = bufferConstants.MAX_LENGTH;
  * `./igpt-small` or a `file:` URL.
  *
  * Paths are resolved inside the folder only; `../` escapes are refused so a hostile index file
- * cannot make the loader read elsewhere. Besides whole-file reads it offers {@link size} and
+ * cannot make the loader read elsewhere. Every refusal is a {@link NodeError} naming the file. Besides whole-file reads it offers {@link size} and
  * {@link readRange}, so `loadCheckpoint` reads safetensors files of any size tensor by tensor.
  */
 export class NodeFileSource implements FileSource {
@@ -31,7 +32,11 @@ export class NodeFileSource implements FileSource {
     const full = resolve(this.location, path);
     const rel = relative(this.location, full);
     if (rel.startsWith('..') || isAbsolute(rel)) {
-      throw new Error(`${path}: refusing a path outside the model folder ${this.location}`);
+      throw new NodeError(`${path}: refusing a path outside the model folder ${this.location}`, {
+        path: full,
+        field: 'path',
+        value: path,
+      });
     }
     return full;
   }
@@ -56,8 +61,9 @@ export class NodeFileSource implements FileSource {
     return this.#withHandle(path, async (handle, size) => {
       if (size > MAX_READ_BYTES) {
         const limit = MAX_READ_BYTES / 2 ** 30;
-        throw new Error(
+        throw new NodeError(
           `${path} is ${size} bytes, more than the ${MAX_READ_BYTES} bytes (${limit} GiB) one buffer can hold here, so it cannot be read whole: use a safetensors file; files over ${limit} GiB are read tensor by tensor only through readRange`,
+          { path: this.describe(path) },
         );
       }
       const out = new Uint8Array(size);
@@ -75,8 +81,11 @@ export class NodeFileSource implements FileSource {
 
   /** The file's length in bytes. */
   async size(path: string): Promise<number> {
-    const info = await stat(this.resolvePath(path));
-    if (!info.isFile()) throw new Error(`${path} is not a file`);
+    const full = this.resolvePath(path);
+    const info = await stat(full).catch((e: unknown) => {
+      throw this.#cannotOpen(path, full, e);
+    });
+    if (!info.isFile()) throw new NodeError(`${path} is not a file`, { path: full });
     return info.size;
   }
 
@@ -86,18 +95,29 @@ export class NodeFileSource implements FileSource {
    * reading, and one the file no longer holds (truncated meanwhile) throws too.
    */
   async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
-    if (!isCount(offset) || !isCount(length)) {
-      throw new Error(`${path}: offset ${offset} and length ${length} must be non-negative integers`);
+    for (const [field, value] of [
+      ['offset', offset],
+      ['length', length],
+    ] as const) {
+      if (!isCount(value)) {
+        throw new NodeError(`${path}: offset ${offset} and length ${length} must be non-negative integers`, {
+          path: this.describe(path),
+          field,
+          value,
+        });
+      }
     }
     if (length > MAX_READ_BYTES) {
-      throw new Error(
+      throw new NodeError(
         `${path}: cannot read ${length} bytes at once; one buffer holds at most ${MAX_READ_BYTES} bytes here`,
+        { path: this.describe(path), field: 'length', value: length },
       );
     }
     return this.#withHandle(path, async (handle, size) => {
       if (offset + length > size) {
-        throw new Error(
+        throw new NodeError(
           `${path}: cannot read bytes [${offset}, ${offset + length}) of a ${size}-byte file: the range runs past its end`,
+          { path: this.describe(path), field: 'length', value: length },
         );
       }
       const out = new Uint8Array(length);
@@ -106,8 +126,9 @@ export class NodeFileSource implements FileSource {
         const want = Math.min(CHUNK, length - loaded);
         const { bytesRead } = await handle.read(out, loaded, want, offset + loaded);
         if (bytesRead === 0) {
-          throw new Error(
+          throw new NodeError(
             `${path}: the file ended at byte ${offset + loaded} while reading bytes [${offset}, ${offset + length}) (truncated while reading?)`,
+            { path: this.describe(path) },
           );
         }
         loaded += bytesRead;
@@ -123,15 +144,29 @@ export class NodeFileSource implements FileSource {
 
   /** Opens `path` (inside the folder), runs `use` with the handle and the file's size, closes it. */
   async #withHandle<T>(path: string, use: (handle: FileHandle, size: number) => Promise<T>): Promise<T> {
-    const handle = await open(this.resolvePath(path), 'r');
+    const full = this.resolvePath(path);
+    const handle = await open(full, 'r').catch((e: unknown) => {
+      throw this.#cannotOpen(path, full, e);
+    });
     try {
       const info = await handle.stat();
-      if (!info.isFile()) throw new Error(`${path} is not a file`);
+      if (!info.isFile()) throw new NodeError(`${path} is not a file`, { path: full });
       return await use(handle, info.size);
     } finally {
       await handle.close();
     }
   }
+
+  /** The {@link NodeError} for a file that cannot be opened, keeping the system's code (ENOENT, EACCES). */
+  #cannotOpen(path: string, full: string, cause: unknown): NodeError {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? `no such file in ${this.location}` : 'cannot be opened';
+    return new NodeError(`${path}: ${why} (${code ?? reason(cause)})`, { path: full }, { cause });
+  }
+}
+
+function reason(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 function isCount(value: number): boolean {

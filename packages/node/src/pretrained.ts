@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { ImageGPTBackend } from '@imagegpt/core';
 import {
   ImageGPTForCausalImageModeling as CausalBase,
@@ -6,6 +7,7 @@ import {
   ImageGPTModel as ModelBase,
 } from '@imagegpt/heads';
 import { createNodeBackend } from './node-backend.js';
+import { NodeError } from './node-error.js';
 import { NodeFileSource } from './node-file-source.js';
 
 /**
@@ -19,10 +21,30 @@ export interface NodePretrainedOptions extends Omit<LoadOptions, 'backend'> {
   threads?: number;
 }
 
-function wire(dir: string | URL, options: NodePretrainedOptions) {
+/**
+ * Refuses a model folder that does not exist or is not a folder, naming it: otherwise the loader
+ * would only say that config.json is missing, which sends the reader to the wrong fault.
+ */
+async function checkModelFolder(files: NodeFileSource): Promise<void> {
+  const path = files.location;
+  const expected = 'expected a Hugging Face model folder (config.json and the weights)';
+  let isFolder: boolean;
+  try {
+    isFolder = (await stat(path)).isDirectory();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such folder' : `cannot be read (${code ?? String(e)})`;
+    throw new NodeError(`${path}: ${why}; ${expected}`, { path }, { cause: e });
+  }
+  if (!isFolder) throw new NodeError(`${path}: not a folder; ${expected}`, { path });
+}
+
+async function wire(dir: string | URL, options: NodePretrainedOptions) {
   const { backend, threads, ...load } = options;
+  const files = new NodeFileSource(dir);
+  await checkModelFolder(files);
   return {
-    files: new NodeFileSource(dir),
+    files,
     load: {
       ...load,
       backend: backend ?? createNodeBackend({ threads }),
@@ -46,7 +68,7 @@ export class ImageGPTModel extends ModelBase {
     dir: string | URL,
     options: NodePretrainedOptions = {},
   ): Promise<ImageGPTModel> {
-    const { files, load } = wire(dir, options);
+    const { files, load } = await wire(dir, options);
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
@@ -67,7 +89,7 @@ export class ImageGPTForCausalImageModeling extends CausalBase {
     dir: string | URL,
     options: NodePretrainedOptions = {},
   ): Promise<ImageGPTForCausalImageModeling> {
-    const { files, load } = wire(dir, options);
+    const { files, load } = await wire(dir, options);
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
@@ -88,7 +110,7 @@ export class ImageGPTForImageClassification extends ClassifierBase {
     dir: string | URL,
     options: NodePretrainedOptions = {},
   ): Promise<ImageGPTForImageClassification> {
-    const { files, load } = wire(dir, options);
+    const { files, load } = await wire(dir, options);
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }

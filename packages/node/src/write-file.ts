@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { NodeError } from './node-error.js';
 
-/** Raised when an output file exists and overwriting was not asked for. */
-export class OutputExistsError extends Error {
-  override name = 'OutputExistsError';
-  constructor(readonly path: string) {
-    super(`${path} already exists; pass --force (force: true) to overwrite it`);
+/** Raised when an output file exists and overwriting was not asked for; a {@link NodeError} naming it. */
+export class OutputExistsError extends NodeError {
+  override readonly name = 'OutputExistsError';
+  declare readonly path: string;
+
+  constructor(path: string) {
+    super(`${path} already exists; pass --force (force: true) to overwrite it`, { path });
   }
 }
 

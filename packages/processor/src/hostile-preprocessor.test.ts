@@ -2,9 +2,9 @@
 // usable processor) in well under a second, never another error type, a hang or a crash.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { flippedText, HostileTally, type Outcome } from '@imagegpt/test-kit/hostile';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { flippedText, HostileTally, type Outcome } from '../../../tooling/scripts/hostile-tally.js';
 import { ImageError, ImageGPTImageProcessor, ProcessorConfigError } from './index.js';
 
 // A ProcessorConfigError, or an ImageError for images pushed through an accepted processor, is a

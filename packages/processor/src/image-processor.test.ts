@@ -1,14 +1,74 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FileSink } from '@imagegpt/config';
+import { goldenCase } from '@imagegpt/test-kit/golden';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ImageGPTFeatureExtractor, ImageGPTImageProcessor, MAX_IMAGE_SIDE } from './image-processor.js';
 import { PILImageResampling } from './pil-image-resampling.js';
 import { ProcessorConfigError } from './processor-config-error.js';
 import type { RawImage } from './raw-image.js';
-import { type ProcessorCaseName, processorCase } from './test-utils/golden.js';
-import { readSafetensors, type SafeTensor } from './test-utils/safetensors.js';
 import { toRGB } from './to-rgb.js';
+
+/** A processor case's meta.json, typed as far as these tests read it (image entries made uniform). */
+interface ProcessorMeta {
+  processors: {
+    dir: string;
+    processor: {
+      clusters: number | null;
+      size: { height: number; width: number };
+      resample: number;
+      do_resize: boolean;
+      do_normalize: boolean;
+      do_color_quantize: boolean;
+    };
+    images: { file: string }[];
+  }[];
+}
+
+/** A reference tensor of io.safetensors: shape and data (BigInt64Array for I64, else Float32Array). */
+interface RefTensor {
+  shape: number[];
+  data: BigInt64Array | Float32Array;
+}
+
+/**
+ * A golden processor case through the test kit: its folder, meta.json (image-processor lists images
+ * as objects, image-processor-resample as bare file names), io tensors and PNGs decoded by sharp
+ * with their own channel count (1 for L, 4 for RGBA).
+ */
+function processorCase(name: 'image-processor' | 'image-processor-resample') {
+  const golden = goldenCase(name);
+  const raw = golden.meta as unknown as {
+    processors: (Omit<ProcessorMeta['processors'][number], 'images'> & {
+      images: (string | { file: string })[];
+    })[];
+  };
+  const meta: ProcessorMeta = {
+    processors: raw.processors.map((p) => ({
+      ...p,
+      images: p.images.map((i) => (typeof i === 'string' ? { file: i } : i)),
+    })),
+  };
+  return {
+    dir: golden.dir,
+    meta,
+    tensor(tensorName: string): RefTensor {
+      const t = golden.io.get(tensorName);
+      return {
+        shape: [...t.shape],
+        data: t.dtype === 'I64' ? golden.io.int64(tensorName) : golden.io.float32(tensorName),
+      };
+    },
+    async loadPng(file: string): Promise<RawImage> {
+      const { data, info } = await sharp(golden.path(file)).raw().toBuffer({ resolveWithObject: true });
+      const channels = info.channels;
+      if (channels !== 1 && channels !== 3 && channels !== 4)
+        throw new Error(`${file}: sharp gave ${channels} channels`);
+      return { width: info.width, height: info.height, channels, data: new Uint8Array(data) };
+    },
+  };
+}
 
 /** Float32 bit patterns, so float outputs are compared exactly, not within a tolerance. */
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.slice().buffer));
@@ -27,16 +87,11 @@ function memorySink(): FileSink & { files: Map<string, Uint8Array> } {
   };
 }
 
-const CASES: ProcessorCaseName[] = ['image-processor', 'image-processor-resample'];
+const CASES = ['image-processor', 'image-processor-resample'] as const;
 
 for (const caseName of CASES) {
   const golden = processorCase(caseName);
-  const io = readSafetensors(join(golden.dir, 'io.safetensors'));
-  const tensor = (name: string): SafeTensor => {
-    const t = io.get(name);
-    if (t === undefined) throw new Error(`${caseName}/io.safetensors has no tensor ${name}`);
-    return t;
-  };
+  const tensor = golden.tensor;
 
   describe(`ImageGPTImageProcessor against the golden ${caseName} case`, () => {
     for (const proc of golden.meta.processors) {
@@ -107,7 +162,6 @@ for (const caseName of CASES) {
 
 describe('per-call preprocess overrides', () => {
   const golden = processorCase('image-processor-resample');
-  const io = readSafetensors(join(golden.dir, 'io.safetensors'));
   const read = (dir: string) =>
     ImageGPTImageProcessor.parse(readFileSync(join(golden.dir, dir, 'preprocessor_config.json'), 'utf8'));
   const images = () => Promise.all(golden.meta.processors[0]!.images.map((i) => golden.loadPng(i.file)));
@@ -128,7 +182,7 @@ describe('per-call preprocess overrides', () => {
       expect(
         inputIds!.flatMap((ids) => Array.from(ids)),
         dir,
-      ).toEqual(ints(io.get(`${dir}_input_ids`)!.data as BigInt64Array));
+      ).toEqual(ints(golden.tensor(`${dir}_input_ids`).data as BigInt64Array));
     }
   });
 
@@ -138,7 +192,7 @@ describe('per-call preprocess overrides', () => {
     const { pixelValues, inputIds } = noNormalize.preprocess(batch, { doColorQuantize: false });
     expect(inputIds).toBeUndefined();
     // HWC golden pixels (plain 0..255 here), transposed to CHW.
-    const hwc = io.get('no_normalize_pixels')!.data as Float32Array;
+    const hwc = golden.tensor('no_normalize_pixels').data as Float32Array;
     pixelValues!.forEach((chw, n) => {
       const area = 64;
       for (let c = 0; c < 3; c++)

@@ -1,8 +1,11 @@
-import { assertRawImage, ImageError, type RawImage } from '@imagegpt/processor';
+import {
+  checkPixelCount,
+  DEFAULT_MAX_PIXELS,
+  ImageError,
+  type RawImage,
+  upscaleNearest,
+} from '@imagegpt/processor';
 import { decodePng, hasPngSignature } from './png-decode.js';
-
-/** Default refusal threshold for decoded images: 64 megapixels, as in `@imagegpt/node`. */
-export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
 
 /**
  * What the browser can hand over as an image: pixels already in memory (`ImageData`), anything a
@@ -52,7 +55,7 @@ export async function toRawImage(input: WebImageInput, options: WebImageOptions 
   const source = options.source ?? 'image';
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (isA<ImageData>('ImageData', input)) {
-    checkSize(input.width, input.height, maxPixels, source);
+    checkPixelCount(input.width, input.height, maxPixels, source);
     return { width: input.width, height: input.height, channels: 4, data: new Uint8Array(input.data) };
   }
   if (isA<Blob>('Blob', input)) {
@@ -61,7 +64,7 @@ export async function toRawImage(input: WebImageInput, options: WebImageOptions 
       return decodePng(new Uint8Array(await input.arrayBuffer()), { maxPixels, source });
     const bitmap = await decodeBlob(input, source);
     try {
-      checkSize(bitmap.width, bitmap.height, maxPixels, source);
+      checkPixelCount(bitmap.width, bitmap.height, maxPixels, source);
       return draw(bitmap, bitmap.width, bitmap.height, source);
     } finally {
       bitmap.close();
@@ -71,7 +74,7 @@ export async function toRawImage(input: WebImageInput, options: WebImageOptions 
     if (!input.complete || input.naturalWidth === 0) {
       throw new ImageError(`${source}: the <img> has not loaded (await img.decode() first) or is broken`);
     }
-    checkSize(input.naturalWidth, input.naturalHeight, maxPixels, source);
+    checkPixelCount(input.naturalWidth, input.naturalHeight, maxPixels, source);
     return draw(input, input.naturalWidth, input.naturalHeight, source);
   }
   if (
@@ -79,7 +82,7 @@ export async function toRawImage(input: WebImageInput, options: WebImageOptions 
     isA<HTMLCanvasElement>('HTMLCanvasElement', input) ||
     isA<OffscreenCanvas>('OffscreenCanvas', input)
   ) {
-    checkSize(input.width, input.height, maxPixels, source);
+    checkPixelCount(input.width, input.height, maxPixels, source);
     return draw(input, input.width, input.height, source);
   }
   throw new ImageError(
@@ -134,28 +137,6 @@ export function toImageData(raw: RawImage, options: { scale?: number } = {}): Im
   return new ImageData(out, width, height);
 }
 
-/**
- * `raw` enlarged by an integer `scale` with nearest neighbour (each pixel becomes a scale × scale
- * block), same channels; `raw` itself when the scale is 1. `caller` names the function in errors.
- */
-export function upscaleNearest(raw: RawImage, scale: number, caller: string): RawImage {
-  assertRawImage(raw, caller);
-  if (!Number.isInteger(scale) || scale < 1)
-    throw new ImageError(`${caller}: scale must be a positive integer, got ${scale}`);
-  if (scale === 1) return raw;
-  const { width, height, channels, data } = raw;
-  const outWidth = width * scale;
-  const out = new Uint8Array(outWidth * height * scale * channels);
-  for (let y = 0; y < height * scale; y++) {
-    const row = Math.floor(y / scale) * width;
-    for (let x = 0; x < outWidth; x++) {
-      const i = (row + Math.floor(x / scale)) * channels;
-      out.set(data.subarray(i, i + channels), (y * outWidth + x) * channels);
-    }
-  }
-  return { width: outWidth, height: height * scale, channels, data: out };
-}
-
 async function decodeBlob(blob: Blob, source: string): Promise<ImageBitmap> {
   if (typeof createImageBitmap !== 'function') {
     throw new ImageError(`${source}: this environment has no createImageBitmap to decode image bytes`);
@@ -199,15 +180,6 @@ function canvas2d(
     if (c !== null) return c;
   }
   throw new ImageError(`${source}: no 2D canvas (OffscreenCanvas or document) to read pixels with`);
-}
-
-function checkSize(width: number, height: number, maxPixels: number, source: string): void {
-  if (width <= 0 || height <= 0) throw new ImageError(`${source}: image has no pixels (${width}x${height})`);
-  if (width * height > maxPixels) {
-    throw new ImageError(
-      `${source}: ${width}x${height} is ${width * height} pixels, over the limit of ${maxPixels} (maxPixels)`,
-    );
-  }
 }
 
 function describe(value: unknown): string {

@@ -5,7 +5,6 @@ export * from '@imagegpt/heads';
 export * from '@imagegpt/processor';
 export { DEFAULT_CACHE_NAME, FetchFileSource, type FetchFileSourceOptions } from './fetch-file-source.js';
 export {
-  DEFAULT_MAX_PIXELS,
   decodeImage,
   toImageData,
   toRawImage,

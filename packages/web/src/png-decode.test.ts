@@ -1,14 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { runConformance } from '@imagegpt/heads';
+import { goldenCaseDir } from '@imagegpt/test-kit';
+import { folderSource } from '@imagegpt/test-kit/files';
 import { encode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { decodePng, hasPngSignature } from './png-decode.js';
-import { folderSource, goldenCase } from './test-utils/golden.js';
 import { createWebBackend } from './web-backend.js';
 
 describe('decodePng', () => {
   it("gives Pillow's values on the golden image-processor case (RGB, L and RGBA files)", async () => {
-    const report = await runConformance(folderSource(goldenCase('image-processor')), {
+    const report = await runConformance(folderSource(goldenCaseDir('image-processor')), {
       backend: createWebBackend(),
       decodeImage: async (bytes, name) => decodePng(bytes, { source: name }),
     });
@@ -17,7 +18,7 @@ describe('decodePng', () => {
   });
 
   it('keeps straight (not premultiplied) alpha', async () => {
-    const bytes = await readFile(`${goldenCase('image-processor')}/img5_6x10_RGBA.png`);
+    const bytes = await readFile(`${goldenCaseDir('image-processor')}/img5_6x10_RGBA.png`);
     const image = decodePng(new Uint8Array(bytes));
     expect(image).toMatchObject({ width: 6, height: 10, channels: 4 });
     // First pixel has alpha 44; premultiplying would pull its colour towards 0.

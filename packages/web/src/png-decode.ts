@@ -1,4 +1,4 @@
-import { ImageError, type RawImage } from '@imagegpt/processor';
+import { checkPixelCount, ImageError, type RawImage } from '@imagegpt/processor';
 import { convertIndexedToRgb, decode } from 'fast-png';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -32,12 +32,7 @@ export function decodePng(
     throw new ImageError(`${source}: not a readable PNG (${e instanceof Error ? e.message : String(e)})`);
   }
   const { width, height, depth, channels } = png;
-  if (width <= 0 || height <= 0) throw new ImageError(`${source}: image has no pixels (${width}x${height})`);
-  if (options.maxPixels !== undefined && width * height > options.maxPixels) {
-    throw new ImageError(
-      `${source}: ${width}x${height} is ${width * height} pixels, over the limit of ${options.maxPixels} (maxPixels)`,
-    );
-  }
+  checkPixelCount(width, height, options.maxPixels ?? Number.POSITIVE_INFINITY, source);
   if (png.palette !== undefined) {
     const rgb = convertIndexedToRgb(png);
     return { width, height, channels: rgb.length === width * height * 4 ? 4 : 3, data: rgb };

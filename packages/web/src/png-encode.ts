@@ -1,6 +1,5 @@
-import type { RawImage } from '@imagegpt/processor';
+import { type RawImage, upscaleNearest } from '@imagegpt/processor';
 import { encode } from 'fast-png';
-import { upscaleNearest } from './image-io.js';
 
 /**
  * Encodes an 8-bit image (grey, RGB or RGBA) as PNG bytes, optionally upscaled by an integer factor

@@ -1,5 +1,5 @@
 import type { ImageGPTConfig, ModelHead } from '@imagegpt/config';
-import type { ImageGPTBackend, ModelDType } from '@imagegpt/core';
+import { bytesPerWeight, type ImageGPTBackend, type ModelDType } from '@imagegpt/core';
 import {
   ImageGPTForCausalImageModeling as CausalBase,
   ImageGPTForImageClassification as ClassifierBase,
@@ -32,12 +32,6 @@ export interface WebPretrainedOptions extends Omit<LoadOptions, 'backend'> {
 }
 
 /**
- * Bytes per weight a session holds at least, by dtype: q8 and q4 add a float32 scale per block of
- * 32 (embeddings stay float32, so real sizes are a little larger: this is a lower bound).
- */
-const MIN_BYTES_PER_WEIGHT: Record<ModelDType, number> = { fp32: 4, fp16: 2, q8: 1.125, q4: 0.625 };
-
-/**
  * Refuses a model whose weights alone would exceed what one session can hold on the backend's
  * device, from its config.json: a 5.4 GB iGPT-large should not be downloaded only to fail.
  */
@@ -49,8 +43,10 @@ async function checkModelSize(
   location: string,
 ): Promise<void> {
   const weights = config.parameterCount(head);
+  // Every weight at the matrices' rate: embeddings, norms and biases stay float32, so the graph
+  // will be a little larger than this (a lower bound, as the refusal should be).
   await backend.checkModelSize(
-    weights * MIN_BYTES_PER_WEIGHT[dtype],
+    weights * bytesPerWeight(dtype),
     `${location} (${weights.toLocaleString('en-US')} weights in ${dtype})`,
   );
 }

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { ImageGPTConfig } from '@imagegpt/config';
-import { ImageGPTRunner, readSafetensors } from '@imagegpt/core';
+import { ImageGPTRunner } from '@imagegpt/core';
+import { compareFloats } from '@imagegpt/heads';
+import { goldenCase } from '@imagegpt/test-kit/golden';
 import { describe, expect, it } from 'vitest';
 import { ImageGPTForCausalImageModeling, ImageGPTForImageClassification } from './pretrained.js';
-import { goldenCase } from './test-utils/golden.js';
 import { createWebBackend, WASM_MAX_MODEL_BYTES } from './web-backend.js';
 import { WebError } from './web-error.js';
 
@@ -11,38 +12,25 @@ import { WebError } from './web-error.js';
 // checks the backend's tensor plumbing against the golden logits; the browser suite runs it in Chromium.
 describe('WebBackend (onnxruntime-web wasm)', () => {
   it('reproduces the tiny-causal golden logits and KV cache', async () => {
-    const dir = goldenCase('tiny-causal');
-    const config = ImageGPTConfig.parse(await readFile(`${dir}/config.json`, 'utf8'));
-    const checkpoint = readSafetensors(new Uint8Array(await readFile(`${dir}/model.safetensors`)), {
-      source: 'model.safetensors',
-    });
-    const io = readSafetensors(new Uint8Array(await readFile(`${dir}/io.safetensors`)), {
-      source: 'io.safetensors',
-    });
-    const meta = JSON.parse(await readFile(`${dir}/meta.json`, 'utf8')) as {
-      io: Record<string, { suggested_atol: number }>;
-    };
-    const ids = io.int64('input_ids');
-    const rows = [0, 1].map((b) => Array.from(ids.subarray(b * 64, (b + 1) * 64), Number));
+    const golden = goldenCase('tiny-causal');
+    const { config } = golden;
+    const checkpoint = golden.weights('safetensors');
+    const rows = golden.rows('input_ids');
 
     const backend = createWebBackend({ device: 'wasm' });
     expect(await backend.device()).toBe('wasm');
     const runner = await ImageGPTRunner.create({ backend, config, checkpoint, head: 'causal' });
     try {
       const out = await runner.forward(rows);
-      const ref = io.float32('logits');
-      const got = out.logits.data as Float32Array;
       expect(out.logits.dims).toEqual([2, 64, 16]);
-      const atol = meta.io.logits!.suggested_atol;
-      let worst = 0;
-      for (let i = 0; i < ref.length; i++)
-        worst = Math.max(worst, Math.abs(got[i]! - ref[i]!) - 1e-4 * Math.abs(ref[i]!));
-      expect(worst).toBeLessThanOrEqual(atol);
+      golden.expectClose('logits', out.logits);
       const key = out.presents.layers[1]!.key;
       expect(key.dims).toEqual([2, 4, 64, 8]);
-      const refKey = io.float32('past_key_values.1.key');
-      const keyErr = Math.max(...Array.from(refKey, (r, i) => Math.abs((key.data as Float32Array)[i]! - r)));
-      expect(keyErr).toBeLessThanOrEqual(meta.io['past_key_values.1.key']!.suggested_atol);
+      // Within atol alone (no rtol term).
+      const { atol } = golden.tolerance('past_key_values.1.key');
+      const refKey = golden.f32('past_key_values.1.key');
+      const { maxAbsErr } = compareFloats('past_key_values.1.key', key.data as Float32Array, refKey, atol, 0);
+      expect(maxAbsErr).toBeLessThanOrEqual(atol);
     } finally {
       await runner.dispose();
     }
@@ -88,7 +76,7 @@ describe('WebBackend (onnxruntime-web wasm)', () => {
 
     // The tiny golden classifier fits; the check reads config.json, then loading goes on.
     requested.length = 0;
-    const dir = goldenCase('tiny-classify');
+    const dir = goldenCase('tiny-classify').dir;
     const tiny = await ImageGPTForImageClassification.fromPretrained(base, {
       fetch: serve({
         'config.json': await readFile(`${dir}/config.json`, 'utf8'),

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { benchCommand } from '../commands/bench.js';
 import type { Io } from '../context.js';
 import { tempDir } from '../test-utils.js';
-import type { BenchResults } from './run-bench.js';
+import type { BenchResults } from './bench-results.js';
 
 // `igpt bench --quick`: every measurement runs once, small, and lands in the JSON file.
 describe('igpt bench --quick', () => {
@@ -20,9 +20,25 @@ describe('igpt bench --quick', () => {
     expect(readFileSync(out, 'utf8')).toBe('earlier results');
   });
 
+  it('refuses a --golden folder that is not a golden case before measuring anything', async () => {
+    const logged: string[] = [];
+    const io: Io = { out: (s) => logged.push(s), err: (s) => logged.push(s), tty: false };
+    const empty = tempDir('igpt-bench-golden-');
+    for (const [dir, message] of [
+      [join(empty, 'nowhere'), /--golden .*nowhere: no such directory/],
+      [empty, /not a golden case \(no config\.json, model\.safetensors, io\.safetensors\)/],
+    ] as const) {
+      await expect(
+        benchCommand(io).parseAsync(['--quick', '--golden', dir], { from: 'user' }),
+      ).rejects.toThrow(message);
+    }
+    expect(logged).toEqual([]);
+  });
+
   it('measures the machine, decode, prefill, processor, cold start and quality, and writes JSON', async () => {
     const lines: string[] = [];
-    const io: Io = { out: (s) => lines.push(s), err: () => {}, tty: false };
+    const notes: string[] = [];
+    const io: Io = { out: (s) => lines.push(s), err: (s) => notes.push(s), tty: false };
     const out = join(tempDir('igpt-bench-'), 'bench.json');
     writeFileSync(out, 'earlier results');
     await benchCommand(io).parseAsync(['--quick', '--json', '--out', out, '--force', '--threads', '2'], {
@@ -63,6 +79,9 @@ describe('igpt bench --quick', () => {
     const q = Object.fromEntries(r.quality.map((x) => [x.dtype, x]));
     expect(q.fp32?.bitsPerToken).toBeGreaterThan(0.3);
     expect(q.q8?.relativeToFp32).toBeLessThan(1.01);
+    // Without --golden the logit check is skipped, and the run says so even with --json.
+    expect(r.quality.every((x) => x.maxLogitErrorSmallCausal === undefined)).toBe(true);
+    expect(notes).toEqual(['bench: no --golden case given: the quantized logit error is skipped']);
     expect(JSON.parse(lines.join('\n')).file).toBe(out);
   }, 120_000);
 });

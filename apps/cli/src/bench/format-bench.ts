@@ -1,4 +1,4 @@
-import type { BenchResults } from './run-bench.js';
+import type { BenchResults } from './bench-results.js';
 
 const f = (x: number, digits = 2) => x.toFixed(digits);
 

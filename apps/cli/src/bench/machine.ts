@@ -1,4 +1,6 @@
+import { availableParallelism, cpus } from 'node:os';
 import { GraphBuilder, type ImageGPTBackend, OnnxDataType } from '@imagegpt/core';
+import { timeRuns } from './timing.js';
 
 /** What the machine can do, measured through ONNX Runtime itself (all intra-op threads). */
 export interface MachineLimits {
@@ -11,14 +13,22 @@ export interface MachineLimits {
   readonly gemmRunsGFLOPs: readonly number[];
 }
 
-async function timeBest(runs: number, body: () => Promise<void>): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await body();
-    times.push(performance.now() - t0);
-  }
-  return times;
+/** The cores this process may use and the CPU's model name, for the report's header. */
+export function cpuInfo(): { cpus: number; cpuModel: string } {
+  return { cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown' };
+}
+
+/**
+ * The better of two {@link MachineLimits} readings, every run of both kept: neighbours on a shared
+ * machine lower a single reading, and no run can beat what the machine can do.
+ */
+export function bestOf(a: MachineLimits, b: MachineLimits): MachineLimits {
+  return {
+    bandwidthGBs: Math.max(a.bandwidthGBs, b.bandwidthGBs),
+    bandwidthRunsGBs: [...a.bandwidthRunsGBs, ...b.bandwidthRunsGBs],
+    gemmGFLOPs: Math.max(a.gemmGFLOPs, b.gemmGFLOPs),
+    gemmRunsGFLOPs: [...a.gemmRunsGFLOPs, ...b.gemmRunsGFLOPs],
+  };
 }
 
 /**
@@ -44,7 +54,7 @@ export async function measureMachine(
   const data = new Float32Array(rows * cols).fill(1);
   const feed = { x: { type: 'float32' as const, dims: [rows, cols], data } };
   await reduce.run(feed);
-  const bwTimes = await timeBest(runs, async () => {
+  const bwTimes = await timeRuns(runs, async () => {
     await reduce.run(feed);
   });
   await reduce.dispose();
@@ -59,7 +69,7 @@ export async function measureMachine(
   const gemm = await backend.createSession(gg.toArtifact());
   const gemmFeed = { a: { type: 'float32' as const, dims: [n, n], data: new Float32Array(n * n).fill(1) } };
   await gemm.run(gemmFeed);
-  const gemmTimes = await timeBest(runs, async () => {
+  const gemmTimes = await timeRuns(runs, async () => {
     await gemm.run(gemmFeed);
   });
   await gemm.dispose();

@@ -1,21 +1,6 @@
 import type { ImageGPTConfig } from '@imagegpt/config';
 import { Checkpoint, expectedImageGPTWeights, type WeightTensor } from '@imagegpt/core';
-
-/** xorshift128+ → uniform floats in [0, 1); deterministic for a seed, fast enough for 100M draws. */
-function uniformSource(seed: number): () => number {
-  let s0 = (seed ^ 0x9e3779b9) >>> 0 || 1;
-  let s1 = (Math.imul(seed, 0x85ebca6b) ^ 0xc2b2ae35) >>> 0 || 2;
-  return () => {
-    let x = s0;
-    const y = s1;
-    s0 = y;
-    x ^= x << 23;
-    x ^= x >>> 17;
-    x ^= y ^ (y >>> 26);
-    s1 = x >>> 0;
-    return ((s0 + s1) >>> 0) / 4294967296;
-  };
-}
+import { seededUniform } from './seeded.js';
 
 /**
  * A causal ImageGPT checkpoint with random weights drawn from `seed`, scaled like the golden data's
@@ -23,7 +8,7 @@ function uniformSource(seed: number): () => number {
  * stay O(1). Uniform draws keep generation fast; only the shapes matter for timing.
  */
 export function randomImageGPTCheckpoint(config: ImageGPTConfig, seed: number): Checkpoint {
-  const next = uniformSource(seed);
+  const next = seededUniform(seed);
   const tensors: WeightTensor[] = expectedImageGPTWeights(config, 'causal').map(({ name, shape }) => {
     const count = shape.reduce((a, b) => a * b, 1);
     const values = new Float32Array(count);

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { CliError } from '../cli-error.js';
 import { type GlobalOptions, type Io, report } from '../context.js';
 import { makeGrid, partialImage } from '../grid.js';
-import { common, int, num, sampling } from '../main.js';
+import { common, int, modelOption, num, sampling, scaleOption } from '../main.js';
 import { progressBar } from '../progress.js';
 import {
   checkOutputs,
@@ -34,7 +34,7 @@ export function completeCommand(io: Io): Command {
   return sampling(common(new Command('complete')))
     .description('keep the top rows of each image and let the model draw the rest')
     .argument('<images...>', 'image files (PNG, JPEG, WebP)')
-    .option('--model <dir>', 'Hugging Face model folder (default: the embedded MNIST model)')
+    .addOption(modelOption())
     .addOption(
       new Option('--rows <k>', 'rows of the image to keep (0: draw whole images)')
         .argParser(int('--rows', 0))
@@ -47,9 +47,7 @@ export function completeCommand(io: Io): Command {
     )
     .addOption(new Option('--n <count>', 'completions per image').default(4).argParser(int('--n')))
     .option('--out <file>', 'output PNG grid', 'completed.png')
-    .addOption(
-      new Option('--scale <s>', 'nearest-neighbour upscale factor').default(8).argParser(int('--scale')),
-    )
+    .addOption(scaleOption())
     .option('--force', 'overwrite existing output files')
     .addHelpText(
       'after',

@@ -6,6 +6,8 @@ import {
   decodeImage,
   NodeFileSource,
   runConformance,
+  WEIGHT_FORMATS,
+  type WeightFormat,
 } from '@imagegpt/node';
 import { Command, Option } from 'commander';
 import type { GlobalOptions, Io } from '../context.js';
@@ -20,7 +22,7 @@ export function conformanceCommand(io: Io): Command {
     .argument('<case-dir>', 'a golden case folder (model or image-processor kind)')
     .addOption(
       new Option('--weights <format>', 'weight file of a model case')
-        .choices(['safetensors', 'bin'])
+        .choices(WEIGHT_FORMATS)
         .default('safetensors'),
     )
     .addHelpText(
@@ -30,7 +32,7 @@ Examples:
   $ igpt conformance ../shared/golden/tiny-causal
   $ igpt conformance ../shared/golden/small-causal --weights bin --json`,
     )
-    .action(async (dir: string, flags: GlobalOptions & { weights: 'safetensors' | 'bin' }) => {
+    .action(async (dir: string, flags: GlobalOptions & { weights: WeightFormat }) => {
       const full = resolve(dir);
       if (!existsSync(full)) {
         io.err(`igpt: ${dir}: no such directory`);

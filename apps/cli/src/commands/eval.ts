@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 import { type GlobalOptions, type Io, report } from '../context.js';
-import { common } from '../main.js';
+import { common, modelOption } from '../main.js';
 import { progressBar } from '../progress.js';
 import { listImages, loadCausal, readImages, readModelConfig } from './shared.js';
 
@@ -16,7 +16,7 @@ export function evalCommand(io: Io): Command {
   return common(new Command('eval'))
     .description('mean NLL per pixel token of a folder of images (or a --tokens file), in nats and bits')
     .argument('[dir]', 'folder of images (searched recursively)')
-    .option('--model <dir>', 'Hugging Face model folder (default: the embedded MNIST model)')
+    .addOption(modelOption())
     .option('--tokens <file>', 'a JSON file from `igpt generate --save-tokens` (or { tokens: number[][] })')
     .addHelpText(
       'after',

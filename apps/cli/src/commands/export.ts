@@ -11,7 +11,7 @@ import {
 import { Command, Option } from 'commander';
 import { CliError } from '../cli-error.js';
 import { type GlobalOptions, type Io, report } from '../context.js';
-import { common } from '../main.js';
+import { common, modelOption } from '../main.js';
 import { checkOutputs, modelDir, seconds, writeOutput } from './shared.js';
 
 interface ExportFlags extends GlobalOptions {
@@ -30,7 +30,7 @@ export function exportCommand(io: Io): Command {
     .description(
       'write the model as an ONNX file (standard ONNX ops, opset 17) that ONNX Runtime loads in any language',
     )
-    .option('--model <dir>', 'Hugging Face model folder (default: the embedded MNIST model)')
+    .addOption(modelOption())
     .option('--out <file>', 'output .onnx file', 'model.onnx')
     .option(
       '--with-past',

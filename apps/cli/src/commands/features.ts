@@ -2,7 +2,7 @@ import { writeSafetensors } from '@imagegpt/node';
 import { Command, Option } from 'commander';
 import { CliError } from '../cli-error.js';
 import { type GlobalOptions, type Io, report } from '../context.js';
-import { common, int } from '../main.js';
+import { common, int, modelOption } from '../main.js';
 import { checkOutputs, loadCausal, readImages, readModelConfig, writeOutput } from './shared.js';
 
 interface FeaturesFlags extends GlobalOptions {
@@ -17,7 +17,7 @@ export function featuresCommand(io: Io): Command {
   return common(new Command('features'))
     .description('mean-pooled features of a hidden layer (HF indexing: 0 = embeddings, n_layer = after ln_f)')
     .argument('<images...>', 'image files')
-    .option('--model <dir>', 'Hugging Face model folder (default: the embedded MNIST model)')
+    .addOption(modelOption())
     .addOption(
       new Option('--layer <l>', 'hidden-state index (default: n_layer)').argParser(int('--layer', 0)),
     )

@@ -2,7 +2,7 @@ import { encodePng, type RawImage } from '@imagegpt/node';
 import { Command, Option } from 'commander';
 import { type GlobalOptions, type Io, report } from '../context.js';
 import { makeGrid } from '../grid.js';
-import { common, int, sampling } from '../main.js';
+import { common, int, modelOption, sampling, scaleOption } from '../main.js';
 import { progressBar } from '../progress.js';
 import { checkOutputs, loadCausal, modelName, resolveSeed, seconds, writeOutput } from './shared.js';
 
@@ -24,7 +24,7 @@ interface GenerateFlags extends GlobalOptions {
 export function generateCommand(io: Io): Command {
   return sampling(common(new Command('generate')))
     .description('sample images from a causal ImageGPT model and write them as a PNG grid')
-    .option('--model <dir>', 'Hugging Face model folder (default: the embedded MNIST model)')
+    .addOption(modelOption())
     .addOption(new Option('--n <count>', 'number of images').default(16).argParser(int('--n')))
     .addOption(
       new Option('--batch <b>', 'images generated together (default: min(n, 8))').argParser(int('--batch')),
@@ -37,9 +37,7 @@ export function generateCommand(io: Io): Command {
       ]),
     )
     .option('--out <file>', 'output PNG grid', 'generated.png')
-    .addOption(
-      new Option('--scale <s>', 'nearest-neighbour upscale factor').default(8).argParser(int('--scale')),
-    )
+    .addOption(scaleOption())
     .option('--save-tokens <file>', 'also write the generated tokens as JSON')
     .option('--force', 'overwrite existing output files')
     .addHelpText(

@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { ImageGPTConfig } from '@imagegpt/node';
 import { Command } from 'commander';
 import { type GlobalOptions, type Io, report } from '../context.js';
-import { common } from '../main.js';
+import { common, modelOption } from '../main.js';
 import { modelDir } from './shared.js';
 
 /** `igpt info`: config, parameter count and files of a model folder. */
 export function infoCommand(io: Io): Command {
   return common(new Command('info'))
     .description('show the config, parameter count and files of a model folder')
-    .option('--model <dir>', 'Hugging Face model folder (default: the embedded MNIST model)')
+    .addOption(modelOption())
     .addHelpText('after', '\nExamples:\n  $ igpt info\n  $ igpt info --model ./igpt-small --json')
     .action(async (flags: GlobalOptions & { model?: string }) => {
       const dir = modelDir(flags.model, 'causal');

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import sharp from 'sharp';
 import { CliError } from '../cli-error.js';
 import { type GlobalOptions, type Io, report } from '../context.js';
-import { common, int, num } from '../main.js';
+import { common, int, modelOption, num } from '../main.js';
 import { progressBar } from '../progress.js';
 import { checkOutputs, listLabelled, loadCausal, readModelConfig, writeOutput } from './shared.js';
 
@@ -22,7 +22,7 @@ interface ProbeFlags extends GlobalOptions {
 export function probeCommand(io: Io): Command {
   return common(new Command('probe'))
     .description('linear probes (multinomial logistic regression) on mean-pooled features of each layer')
-    .option('--model <dir>', 'Hugging Face model folder (default: the embedded MNIST model)')
+    .addOption(modelOption())
     .requiredOption('--train <dir>', 'training images, DIR/<label>/*.png')
     .requiredOption('--test <dir>', 'test images, DIR/<label>/*.png')
     .addOption(

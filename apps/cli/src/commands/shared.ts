@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import {
+  IMAGE_FILE_EXTENSIONS,
   ImageGPTConfig,
   ImageGPTForCausalImageModeling,
   ImageGPTForImageClassification,
@@ -13,8 +14,8 @@ import {
 import { CliError } from '../cli-error.js';
 import { EMBEDDED, type GlobalOptions } from '../context.js';
 
-/** Image file endings the CLI picks up from folders. */
-export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.avif']);
+/** Image file endings the CLI picks up from folders: those `readImage` decodes. */
+const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(IMAGE_FILE_EXTENSIONS);
 
 /** Checks a model folder before loading, so the error names the flag and the folder. */
 export function modelDir(dir: string | undefined, kind: 'causal' | 'classifier'): string {

@@ -1,16 +1,15 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { goldenCases, sharedPath } from '@imagegpt/test-kit';
 import { describe, expect, it } from 'vitest';
-import { goldenCases } from '../../../../tooling/scripts/golden-cases.mjs';
 import type { Checkpoint } from './checkpoint.js';
 import { CheckpointError } from './errors.js';
 import { readPytorchBin } from './pytorch-zip.js';
 import { readSafetensors } from './safetensors.js';
-import { sharedDir } from './test-utils/torch-fixtures.js';
 import { type ExpectedWeight, validateWeights } from './validate.js';
 
 /** Every reference model folder: the golden cases with weights and the trained MNIST models. */
 const folders = ['golden', 'models'].flatMap((set) => {
-  const root = sharedDir(set);
+  const root = sharedPath(set);
   return readdirSync(root)
     .filter((name) => existsSync(`${root}/${name}/model.safetensors`))
     .map((name) => ({ label: `${set}/${name}`, dir: `${root}/${name}` }));
@@ -127,7 +126,7 @@ describe('reference checkpoints', () => {
   });
 
   it('reports every mismatch against the wrong model in one error', () => {
-    const dir = sharedDir('golden', 'tiny-causal');
+    const dir = sharedPath('golden', 'tiny-causal');
     const ckpt: Checkpoint = readSafetensors(readFileSync(`${dir}/model.safetensors`), {
       source: 'tiny-causal/model.safetensors',
     });

@@ -1,7 +1,13 @@
 export { Checkpoint, type WeightTensor } from './checkpoint.js';
 export { DTYPE_SIZES, type WeightDType } from './dtype.js';
 export { CheckpointError, type CheckpointErrorInfo } from './errors.js';
-export { type FileSource, type LoadCheckpointOptions, type LoadProgress, loadCheckpoint } from './load.js';
+export {
+  type LoadCheckpointOptions,
+  type LoadProgress,
+  loadCheckpoint,
+  WEIGHT_FORMATS,
+  type WeightFormat,
+} from './load.js';
 export { type ReadPytorchBinOptions, readPytorchBin } from './pytorch-zip.js';
 export {
   type ByteRangeReader,

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { sharedPath } from '@imagegpt/test-kit';
 import { strToU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { CheckpointError } from './errors.js';
 import { type FileSource, type LoadProgress, loadCheckpoint } from './load.js';
 import { writeSafetensors } from './safetensors.js';
 import { expectSameCheckpoint } from './test-utils/same-checkpoint.js';
-import { f32Bytes, sharedDir, stateDictPickle, torchZip } from './test-utils/torch-fixtures.js';
+import { f32Bytes, stateDictPickle, torchZip } from './test-utils/torch-fixtures.js';
 
 /** A model folder in memory; records which files were read. */
 function memorySource(
@@ -111,7 +112,7 @@ describe('loadCheckpoint', () => {
   });
 
   it('prefers safetensors, or pytorch_model.bin when asked, on a real model folder', async () => {
-    const dir = sharedDir('golden', 'tiny-classify');
+    const dir = sharedPath('golden', 'tiny-classify');
     const files = {
       'model.safetensors': readFileSync(`${dir}/model.safetensors`),
       'pytorch_model.bin': readFileSync(`${dir}/pytorch_model.bin`),
@@ -184,7 +185,7 @@ describe('loadCheckpoint', () => {
   });
 
   it('reads safetensors tensor by tensor when the source has ranges, giving the same checkpoint', async () => {
-    const dir = sharedDir('golden', 'tiny-causal');
+    const dir = sharedPath('golden', 'tiny-causal');
     const bytes = new Uint8Array(readFileSync(`${dir}/model.safetensors`));
     const files = { 'model.safetensors': bytes };
     const whole = await loadCheckpoint(memorySource(files, 'tiny-causal'));
@@ -219,7 +220,7 @@ describe('loadCheckpoint', () => {
   });
 
   it('still reads pytorch_model.bin whole, and names the file when a range read fails', async () => {
-    const dir = sharedDir('golden', 'tiny-classify');
+    const dir = sharedPath('golden', 'tiny-classify');
     const ranged = rangedSource({ 'pytorch_model.bin': readFileSync(`${dir}/pytorch_model.bin`) });
     await loadCheckpoint(ranged);
     expect(ranged.reads).toEqual(['pytorch_model.bin']);

@@ -1,34 +1,18 @@
 import { strFromU8 } from 'fflate';
+import {
+  canReadRanges,
+  type FileSource,
+  fileLocation,
+  isPlainRelativePath,
+  type RangedFileSource,
+} from '../io/file-source.js';
 import { Checkpoint } from './checkpoint.js';
 import { CheckpointError } from './errors.js';
 import { readPytorchBin } from './pytorch-zip.js';
 import { type ByteRangeReader, readSafetensors, readSafetensorsByRange } from './safetensors.js';
 
-/**
- * Byte access to a model folder (local directory, URL prefix, in-memory map). Implemented by
- * `@imagegpt/node` over the file system and by `@imagegpt/web` over fetch; paths are relative to
- * {@link FileSource.location} and use `/`.
- *
- * A source that also implements {@link FileSource.size} and {@link FileSource.readRange} lets
- * {@link loadCheckpoint} read safetensors files tensor by tensor, so no buffer ever holds a whole
- * file (needed for checkpoints of several GiB); without them every file is read whole.
- */
-export interface FileSource {
-  /** Where the folder is, for messages (a directory path or a URL). */
-  readonly location: string;
-  /** Whether the file exists. */
-  exists(path: string): Promise<boolean>;
-  /** The whole file; `onProgress` may be called as bytes arrive (`total` when known). */
-  read(path: string, onProgress?: (loaded: number, total: number | undefined) => void): Promise<Uint8Array>;
-  /** The file's length in bytes. Optional; used together with {@link FileSource.readRange}. */
-  size?(path: string): Promise<number>;
-  /**
-   * Exactly `length` bytes of the file starting at byte `offset`, in a new array the caller may
-   * keep; a range that runs past the end of the file must throw. Optional; used together with
-   * {@link FileSource.size}.
-   */
-  readRange?(path: string, offset: number, length: number): Promise<Uint8Array>;
-}
+// FileSource lives in io/ now; re-exported so imports of it from here keep working.
+export type { FileSource } from '../io/file-source.js';
 
 /** Progress of one file during {@link loadCheckpoint}. */
 export interface LoadProgress {
@@ -38,10 +22,19 @@ export interface LoadProgress {
   readonly total?: number;
 }
 
+/**
+ * A checkpoint's file format as Hugging Face writes it: `safetensors` (`model.safetensors`) or
+ * `bin` (PyTorch's `pytorch_model.bin`), each possibly sharded.
+ */
+export type WeightFormat = 'safetensors' | 'bin';
+
+/** Every {@link WeightFormat}, in the order {@link loadCheckpoint} looks for them by default. */
+export const WEIGHT_FORMATS: readonly WeightFormat[] = ['safetensors', 'bin'];
+
 /** Options of {@link loadCheckpoint}. */
 export interface LoadCheckpointOptions {
   /** Which format to look for first when a folder has both; default `'safetensors'`. */
-  readonly prefer?: 'safetensors' | 'bin';
+  readonly prefer?: WeightFormat;
   /**
    * Called as each file's bytes arrive: per chunk for whole-file reads, per tensor when a
    * safetensors file is read by range. The last call for a file has `loaded === total`.
@@ -49,10 +42,8 @@ export interface LoadCheckpointOptions {
   readonly onProgress?: (info: LoadProgress) => void;
 }
 
-type Format = 'safetensors' | 'bin';
-
 /** The files Hugging Face writes, single-file before sharded, as `from_pretrained` looks for them. */
-const CANDIDATES: Readonly<Record<Format, readonly { path: string; sharded: boolean }[]>> = {
+const CANDIDATES: Readonly<Record<WeightFormat, readonly { path: string; sharded: boolean }[]>> = {
   safetensors: [
     { path: 'model.safetensors', sharded: false },
     { path: 'model.safetensors.index.json', sharded: true },
@@ -75,7 +66,10 @@ export async function loadCheckpoint(
   files: FileSource,
   options: LoadCheckpointOptions = {},
 ): Promise<Checkpoint> {
-  const formats: Format[] = options.prefer === 'bin' ? ['bin', 'safetensors'] : ['safetensors', 'bin'];
+  // The preferred format first, the rest in their default order (a stable sort keeps it).
+  const formats = [...WEIGHT_FORMATS].sort(
+    (a, b) => Number(b === options.prefer) - Number(a === options.prefer),
+  );
   const candidates = formats.flatMap((format) =>
     CANDIDATES[format].map((candidate) => ({ ...candidate, format })),
   );
@@ -88,22 +82,15 @@ export async function loadCheckpoint(
   });
 }
 
-/** A source that can read parts of files. */
-type RangedFileSource = FileSource & Required<Pick<FileSource, 'size' | 'readRange'>>;
-
-function hasRanges(files: FileSource): files is RangedFileSource {
-  return typeof files.size === 'function' && typeof files.readRange === 'function';
-}
-
 /** One checkpoint file: safetensors by range when the source allows it, otherwise read whole. */
 async function loadFile(
   files: FileSource,
   path: string,
-  format: Format,
+  format: WeightFormat,
   options: LoadCheckpointOptions,
 ): Promise<Checkpoint> {
-  const source = where(files, path);
-  if (format === 'safetensors' && hasRanges(files)) {
+  const source = fileLocation(files, path);
+  if (format === 'safetensors' && canReadRanges(files)) {
     const { onProgress } = options;
     return readSafetensorsByRange(await rangeReader(files, path), {
       source,
@@ -123,10 +110,6 @@ async function rangeReader(files: RangedFileSource, path: string): Promise<ByteR
     size,
     read: (offset, length) => readOrFail(files, path, () => files.readRange(path, offset, length)),
   };
-}
-
-function where(files: FileSource, path: string): string {
-  return files.location.endsWith('/') ? `${files.location}${path}` : `${files.location}/${path}`;
 }
 
 async function read(files: FileSource, path: string, options: LoadCheckpointOptions): Promise<Uint8Array> {
@@ -149,7 +132,7 @@ async function readOrFail<T>(files: FileSource, path: string, access: () => Prom
     if (error instanceof CheckpointError) throw error;
     throw new CheckpointError(
       `could not be read: ${(error as Error).message}`,
-      { file: where(files, path) },
+      { file: fileLocation(files, path) },
       { cause: error },
     );
   }
@@ -158,10 +141,10 @@ async function readOrFail<T>(files: FileSource, path: string, access: () => Prom
 async function loadSharded(
   files: FileSource,
   indexPath: string,
-  format: Format,
+  format: WeightFormat,
   options: LoadCheckpointOptions,
 ): Promise<Checkpoint> {
-  const indexName = where(files, indexPath);
+  const indexName = fileLocation(files, indexPath);
   const fail = (message: string, details?: string[]) =>
     new CheckpointError(message, details === undefined ? { file: indexName } : { file: indexName, details });
   let index: unknown;
@@ -179,7 +162,7 @@ async function loadSharded(
 
   const shardOf = new Map<string, string>();
   for (const [name, shard] of Object.entries(weightMap)) {
-    if (typeof shard !== 'string' || !isPlainShardPath(shard)) {
+    if (typeof shard !== 'string' || !isPlainRelativePath(shard)) {
       throw fail(
         `weight_map["${name}"] = ${JSON.stringify(shard)} is not a relative file name inside the model folder`,
       );
@@ -204,15 +187,4 @@ async function loadSharded(
   }
   if (problems.length > 0) throw fail('does not match its shards', problems);
   return merged;
-}
-
-/** Shard names come from a downloaded file, so they must not climb out of the model folder. */
-function isPlainShardPath(path: string): boolean {
-  return (
-    path.length > 0 &&
-    !path.startsWith('/') &&
-    !path.includes('\\') &&
-    !/^[a-z][a-z0-9+.-]*:/i.test(path) &&
-    path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..')
-  );
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { sharedPath } from '@imagegpt/test-kit';
 import fc from 'fast-check';
 import { strToU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +12,6 @@ import {
 } from './safetensors.js';
 import { expectOnlyCheckpointErrors } from './test-utils/corruption.js';
 import { expectSameCheckpoint } from './test-utils/same-checkpoint.js';
-import { sharedDir } from './test-utils/torch-fixtures.js';
 
 /** A safetensors file whose header is exactly `header` (no validation): for hostile inputs. */
 function rawFile(header: unknown, dataBytes = 0, declaredLength?: bigint): Uint8Array {
@@ -324,7 +324,7 @@ describe('readSafetensorsByRange', () => {
   });
 
   it('gives the same checkpoint as readSafetensors on the golden tiny-causal model', async () => {
-    const bytes = new Uint8Array(readFileSync(`${sharedDir('golden', 'tiny-causal')}/model.safetensors`));
+    const bytes = new Uint8Array(readFileSync(sharedPath('golden', 'tiny-causal', 'model.safetensors')));
     const reader = ranges(bytes);
     const ckpt = await readSafetensorsByRange(reader, { source: 'tiny-causal' });
     expectSameCheckpoint(ckpt, readSafetensors(bytes, { source: 'tiny-causal' }));

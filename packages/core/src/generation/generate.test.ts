@@ -1,10 +1,10 @@
+import { goldenCase } from '@imagegpt/test-kit/golden';
 import { describe, expect, it } from 'vitest';
 import type { Decoder } from '../model/index.js';
 import { generate } from './generate.js';
 import { GenerationError } from './generation-error.js';
 import { argmaxRows } from './sampling.js';
 import { fakeLogit, fakeModel } from './test-utils/fake-decoder.js';
-import { goldenF32, goldenRows, readGolden } from './test-utils/golden.js';
 import type { GenerativeModel } from './types.js';
 
 /** Like tiny-generate: 16 colours + SOS, 8×8 images. */
@@ -82,7 +82,7 @@ describe('generate: greedy', () => {
 });
 
 describe('generate: replays HF greedy goldens (tiny-generate)', () => {
-  const io = readGolden('tiny-generate');
+  const golden = goldenCase('tiny-generate');
 
   /** A decoder that returns HF's recorded per-step logits and checks it is fed HF's tokens. */
   function replay(ids: number[][], scores: Float32Array, steps: number): GenerativeModel {
@@ -118,9 +118,9 @@ describe('generate: replays HF greedy goldens (tiny-generate)', () => {
     ['greedy_prefix', 41],
   ] as const) {
     it(`${name}: same ids as HF generate`, async () => {
-      const ids = goldenRows(io, `${name}_ids`);
-      const prompt = goldenRows(io, `${name}_prompt`);
-      const { sequences } = await generate(replay(ids, goldenF32(io, `${name}_scores`), steps), { prompt });
+      const ids = golden.rows(`${name}_ids`);
+      const prompt = golden.rows(`${name}_prompt`);
+      const { sequences } = await generate(replay(ids, golden.f32(`${name}_scores`), steps), { prompt });
       expect(sequences).toEqual(ids);
     });
   }

@@ -1,31 +1,15 @@
+import { goldenCase } from '@imagegpt/test-kit/golden';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GenerationError } from './generation-error.js';
 import { applyWarpers, temperatureWarp, topKWarp, topPWarp } from './logits-warpers.js';
 import { softmaxRows } from './softmax.js';
-import { goldenF32, readGolden, suggestedAtol } from './test-utils/golden.js';
 
-const CASE = 'tiny-generate';
-const io = readGolden(CASE);
-const raw = goldenF32(io, 'warp_scores');
+// HF's warpers on the same scores: the conformance suite's allclose at meta.json's tolerance, with
+// −inf required in the same places.
+const golden = goldenCase('tiny-generate');
+const raw = golden.f32('warp_scores');
 const ROWS = 4;
-
-/** allclose(atol, rtol 1e-4) with identical -inf pattern. */
-function expectClose(actual: Float32Array, name: string): void {
-  const expected = goldenF32(io, name);
-  const atol = suggestedAtol(CASE, name);
-  expect(actual.length).toBe(expected.length);
-  const infActual = Array.from(actual, (v) => v === Number.NEGATIVE_INFINITY);
-  const infExpected = Array.from(expected, (v) => v === Number.NEGATIVE_INFINITY);
-  expect(infActual).toEqual(infExpected);
-  let worst = 0;
-  expected.forEach((e, i) => {
-    if (e === Number.NEGATIVE_INFINITY) return;
-    const a = actual[i] as number;
-    worst = Math.max(worst, Math.abs(a - e) - (atol + 1e-4 * Math.abs(e)));
-  });
-  expect(worst, `${name}: worst excess over atol ${atol} + 1e-4·|ref|`).toBeLessThanOrEqual(0);
-}
 
 describe('logits warpers match HF transformers 4.31 (tiny-generate goldens)', () => {
   const cases: [string, Float32Array][] = [
@@ -36,8 +20,8 @@ describe('logits warpers match HF transformers 4.31 (tiny-generate goldens)', ()
   ];
   for (const [name, warped] of cases) {
     it(`${name} and its softmax`, () => {
-      expectClose(warped, name);
-      expectClose(softmaxRows(warped, ROWS), `${name}_probs`);
+      golden.expectClose(name, warped);
+      golden.expectClose(`${name}_probs`, softmaxRows(warped, ROWS));
     });
   }
 

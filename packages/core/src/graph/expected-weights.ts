@@ -1,7 +1,6 @@
-import type { ImageGPTConfig } from '@imagegpt/config';
+import type { ImageGPTConfig, ModelHead } from '@imagegpt/config';
 import type { Checkpoint, ExpectedWeight } from '../checkpoint/index.js';
 import { validateWeights } from '../checkpoint/index.js';
-import type { HeadKind } from './head-kind.js';
 
 /**
  * The HF state dict of an ImageGPT model: `transformer.*` for the trunk (no prefix when `prefix` is
@@ -9,7 +8,7 @@ import type { HeadKind } from './head-kind.js';
  */
 export function expectedImageGPTWeights(
   config: ImageGPTConfig,
-  head: HeadKind,
+  head: ModelHead,
   prefix = 'transformer.',
 ): ExpectedWeight[] {
   const { vocabSize: V, nPositions: P, nEmbd: C, innerSize: I } = config;
@@ -49,7 +48,11 @@ const HEAD_WEIGHTS = new Set(['lm_head.weight', 'score.weight']);
  * and returns the trunk's name prefix (`transformer.` for HF's head models, '' for a bare
  * `ImageGPTModel` save). Every problem is listed in one `CheckpointError`.
  */
-export function checkImageGPTWeights(config: ImageGPTConfig, checkpoint: Checkpoint, head: HeadKind): string {
+export function checkImageGPTWeights(
+  config: ImageGPTConfig,
+  checkpoint: Checkpoint,
+  head: ModelHead,
+): string {
   const prefix =
     !checkpoint.has('transformer.wte.weight') && checkpoint.has('wte.weight') ? '' : 'transformer.';
   validateWeights(checkpoint, expectedImageGPTWeights(config, head, prefix), {

@@ -1,5 +1,9 @@
+import type { ModelHead } from '@imagegpt/config';
+
 /**
- * Which model sits on the trunk: `causal` (ImageGPTForCausalImageModeling, next-token logits over
- * the V−1 colours), `classifier` (ImageGPTForImageClassification) or `base` (ImageGPTModel).
+ * Which model sits on the trunk.
+ *
+ * @deprecated The same union as `ModelHead` from `@imagegpt/config` (which `@imagegpt/node` and
+ * `@imagegpt/web` re-export); use that. This alias goes in the next minor release.
  */
-export type HeadKind = 'causal' | 'classifier' | 'base';
+export type HeadKind = ModelHead;

@@ -1,14 +1,13 @@
-import type { ImageGPTConfig } from '@imagegpt/config';
+import type { ImageGPTConfig, ModelHead } from '@imagegpt/config';
 import type { ModelArtifact } from '../backend/backend.js';
 import type { Checkpoint } from '../checkpoint/index.js';
 import type { ModelDType } from '../quantize/weight-dtype.js';
 import { GraphBuilder } from './graph-builder.js';
-import type { HeadKind } from './head-kind.js';
 import { type ModelWeights, modelWeights } from './model-weights.js';
 
 /** What every ImageGPT graph builder takes: the head on the trunk and how the weights are stored. */
 export interface ModelGraphOptions {
-  readonly head: HeadKind;
+  readonly head: ModelHead;
   /** How the matrix weights are stored (default `fp32`); see {@link ModelDType}. */
   readonly dtype?: ModelDType;
   /** Quantization block size for `q8` / `q4` (default 32). */

@@ -1,7 +1,6 @@
-import type { ImageGPTConfig } from '@imagegpt/config';
+import type { ImageGPTConfig, ModelHead } from '@imagegpt/config';
 import { OnnxDataType } from '../onnx/onnx-messages.js';
 import type { GraphBuilder } from './graph-builder.js';
-import type { HeadKind } from './head-kind.js';
 import type { ModelWeights } from './model-weights.js';
 
 const F32 = OnnxDataType.FLOAT;
@@ -20,7 +19,7 @@ export function modelHead(
   g: GraphBuilder,
   config: ImageGPTConfig,
   w: ModelWeights,
-  head: HeadKind,
+  head: ModelHead,
   last: string,
   lastOnly: boolean,
 ): void {

@@ -1,9 +1,8 @@
-import type { ImageGPTConfig } from '@imagegpt/config';
+import type { ImageGPTConfig, ModelHead } from '@imagegpt/config';
 import type { Checkpoint } from '../checkpoint/index.js';
 import { DEFAULT_QUANT_BLOCK_SIZE, type ModelDType } from '../quantize/weight-dtype.js';
 import { checkImageGPTWeights } from './expected-weights.js';
 import type { GraphBuilder } from './graph-builder.js';
-import type { HeadKind } from './head-kind.js';
 import { type LinearLayer, linearLayer } from './linear-layer.js';
 
 /** A checkpoint's weights as a graph uses them. */
@@ -27,7 +26,7 @@ export function modelWeights(
   g: GraphBuilder,
   config: ImageGPTConfig,
   checkpoint: Checkpoint,
-  options: { readonly head: HeadKind; readonly dtype?: ModelDType; readonly blockSize?: number },
+  options: { readonly head: ModelHead; readonly dtype?: ModelDType; readonly blockSize?: number },
 ): ModelWeights {
   const prefix = checkImageGPTWeights(config, checkpoint, options.head);
   const tensor = (name: string) =>

@@ -1,4 +1,4 @@
-import type { ImageGPTConfig } from '@imagegpt/config';
+import type { ImageGPTConfig, ModelHead } from '@imagegpt/config';
 import type {
   BackendSession,
   BackendSessionOptions,
@@ -11,7 +11,6 @@ import type { Checkpoint } from '../checkpoint/index.js';
 import { buildDecodeGraph } from '../graph/decode-graph.js';
 import { checkImageGPTWeights } from '../graph/expected-weights.js';
 import type { DecoderKind, PrefillKind } from '../graph/graph-kind.js';
-import type { HeadKind } from '../graph/head-kind.js';
 import { buildImageGPTGraph } from '../graph/imagegpt-graph.js';
 import { buildPrefillGraph } from '../graph/prefill-graph.js';
 import type { ModelDType } from '../quantize/weight-dtype.js';
@@ -38,7 +37,7 @@ export interface ImageGPTRunnerOptions {
   backend: ImageGPTBackend;
   config: ImageGPTConfig;
   checkpoint: Checkpoint;
-  head: HeadKind;
+  head: ModelHead;
   sessionOptions?: BackendSessionOptions;
   /** Weight bytes above which the model is handed over with ONNX external data (default just under 2 GiB). */
   externalDataThreshold?: number;
@@ -69,7 +68,7 @@ export interface ImageGPTRunnerOptions {
  */
 export class ImageGPTRunner {
   readonly config: ImageGPTConfig;
-  readonly head: HeadKind;
+  readonly head: ModelHead;
   /** The weight storage the runner's graphs use. */
   readonly dtype: ModelDType;
   /** The decoder kind in use: `reference` when asked for, or when the backend refused the fast graph. */

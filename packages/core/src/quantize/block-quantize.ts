@@ -1,3 +1,5 @@
+import { blockLayout } from './weight-dtype.js';
+
 /** A weight matrix in MatMulNBits' layout (com.microsoft, ONNX Runtime ≥ 1.17). */
 export interface BlockQuantized {
   /** Input features K and output features N of the original [K, N] matrix. */
@@ -33,10 +35,8 @@ export function quantizeBlockwise(
     throw new RangeError(`quantizeBlockwise: ${weight.length} values, [${k}, ${n}] needs ${k * n}`);
   if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0)
     throw new RangeError(`quantizeBlockwise: blockSize is ${blockSize}, expected a power of two ≥ 16`);
-  const blocks = Math.ceil(k / blockSize);
-  const blobBytes = (blockSize * bits) / 8;
+  const { blocks, blobBytes, zeroPointBytes: zpBytesPerColumn } = blockLayout(k, bits, blockSize);
   const maxCode = (1 << bits) - 1;
-  const zpBytesPerColumn = Math.ceil((blocks * bits) / 8);
   const data = new Uint8Array(n * blocks * blobBytes);
   const scales = new Float32Array(n * blocks);
   const zeroPoints = new Uint8Array(n * zpBytesPerColumn);
@@ -82,9 +82,7 @@ export function quantizeBlockwise(
 /** The float32 [K, N] matrix a {@link BlockQuantized} decodes to (what MatMulNBits multiplies by). */
 export function dequantizeBlockwise(q: BlockQuantized): Float32Array {
   const { k, n, bits, blockSize, data, scales, zeroPoints } = q;
-  const blocks = Math.ceil(k / blockSize);
-  const blobBytes = (blockSize * bits) / 8;
-  const zpBytesPerColumn = Math.ceil((blocks * bits) / 8);
+  const { blocks, blobBytes, zeroPointBytes: zpBytesPerColumn } = blockLayout(k, bits, blockSize);
   const out = new Float32Array(k * n);
   for (let col = 0; col < n; col++) {
     for (let b = 0; b < blocks; b++) {

@@ -1,7 +1,8 @@
-export { type ConformanceOutput, compareExactFloats, compareFloats, compareIntegers } from './compare.js';
 export {
+  type CaseMeta,
   ConformanceCaseError,
-  type ConformanceOptions,
-  type ConformanceReport,
-  runConformance,
-} from './run-conformance.js';
+  outputTolerance,
+} from './case-files.js';
+export { type ConformanceOutput, compareExactFloats, compareFloats, compareIntegers } from './compare.js';
+export type { ConformanceReport } from './report.js';
+export { type ConformanceOptions, runConformance } from './run-conformance.js';

@@ -1,16 +1,4 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { strToU8, zipSync } from 'fflate';
-
-/** /work/shared, found from this file: packages/core/src/checkpoint/test-utils → repo root → ../shared. */
-const SHARED = fileURLToPath(new URL('../../../../../../shared/', import.meta.url));
-
-/** A folder of the reference data; throws (never skips) when /work/shared is missing. */
-export function sharedDir(...parts: string[]): string {
-  const path = `${SHARED}${parts.join('/')}`;
-  if (!existsSync(path)) throw new Error(`reference data missing: ${path}`);
-  return path;
-}
 
 /**
  * Writes pickle opcodes by name, so hand-made pickles in tests read like a disassembly

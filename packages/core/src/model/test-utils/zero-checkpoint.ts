@@ -1,10 +1,9 @@
-import type { ImageGPTConfig } from '@imagegpt/config';
+import type { ImageGPTConfig, ModelHead } from '@imagegpt/config';
 import { Checkpoint } from '../../checkpoint/index.js';
 import { expectedImageGPTWeights } from '../../graph/expected-weights.js';
-import type { HeadKind } from '../../graph/head-kind.js';
 
 /** Every weight the config's graph needs, all zeros: enough for bookkeeping tests on a fake backend. */
-export function zeroCheckpoint(config: ImageGPTConfig, head: HeadKind = 'causal'): Checkpoint {
+export function zeroCheckpoint(config: ImageGPTConfig, head: ModelHead = 'causal'): Checkpoint {
   return new Checkpoint(
     expectedImageGPTWeights(config, head).map(({ name, shape }) => ({
       name,

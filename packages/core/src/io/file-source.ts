@@ -1,0 +1,60 @@
+/**
+ * Byte access to a model folder (local directory, URL prefix, in-memory map). Implemented by
+ * `@imagegpt/node` over the file system and by `@imagegpt/web` over fetch; paths are relative to
+ * {@link FileSource.location} and use `/`.
+ *
+ * A source that also implements {@link FileSource.size} and {@link FileSource.readRange} lets
+ * `loadCheckpoint` read safetensors files tensor by tensor, so no buffer ever holds a whole
+ * file (needed for checkpoints of several GiB); without them every file is read whole.
+ *
+ * @example
+ * const files: FileSource = {
+ *   location: 'memory',
+ *   exists: async (path) => path in bytes,
+ *   read: async (path) => bytes[path],
+ * };
+ */
+export interface FileSource {
+  /** Where the folder is, for messages (a directory path or a URL). */
+  readonly location: string;
+  /** Whether the file exists. */
+  exists(path: string): Promise<boolean>;
+  /** The whole file; `onProgress` may be called as bytes arrive (`total` when known). */
+  read(path: string, onProgress?: (loaded: number, total: number | undefined) => void): Promise<Uint8Array>;
+  /** The file's length in bytes. Optional; used together with {@link FileSource.readRange}. */
+  size?(path: string): Promise<number>;
+  /**
+   * Exactly `length` bytes of the file starting at byte `offset`, in a new array the caller may
+   * keep; a range that runs past the end of the file must throw. Optional; used together with
+   * {@link FileSource.size}.
+   */
+  readRange?(path: string, offset: number, length: number): Promise<Uint8Array>;
+}
+
+/** A {@link FileSource} that can read parts of files. */
+export type RangedFileSource = FileSource & Required<Pick<FileSource, 'size' | 'readRange'>>;
+
+/** Whether `files` offers both {@link FileSource.size} and {@link FileSource.readRange}. */
+export function canReadRanges(files: FileSource): files is RangedFileSource {
+  return typeof files.size === 'function' && typeof files.readRange === 'function';
+}
+
+/** Where `path` of the source is, for messages: `<location>/<path>`. */
+export function fileLocation(files: FileSource, path: string): string {
+  return files.location.endsWith('/') ? `${files.location}${path}` : `${files.location}/${path}`;
+}
+
+/**
+ * Whether `path` (read from a downloaded file, such as a shard name in an index) is a plain
+ * relative path that stays inside the folder: no leading `/`, no `\`, no URL scheme, no empty,
+ * `.` or `..` segment.
+ */
+export function isPlainRelativePath(path: string): boolean {
+  return (
+    path.length > 0 &&
+    !path.startsWith('/') &&
+    !path.includes('\\') &&
+    !/^[a-z][a-z0-9+.-]*:/i.test(path) &&
+    path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..')
+  );
+}

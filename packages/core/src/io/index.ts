@@ -1,0 +1,1 @@
+export type { FileSource } from './file-source.js';
