@@ -24,10 +24,13 @@ export interface WriteOptions {
  * renamed over it (or, without `force`, hard-linked into place), so a crash never leaves a
  * half-written file. Parent folders are created. Without `force`, an existing file is refused and
  * left as it was, also when another writer creates it meanwhile.
+ *
+ * `data` may also be chunks, written in order as they come, for a file larger than one buffer: if
+ * the chunks fail part way, the error comes out and nothing is left behind.
  */
 export async function writeFileAtomic(
   path: string,
-  data: Uint8Array | string,
+  data: Uint8Array | string | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
   options: WriteOptions = {},
 ): Promise<void> {
   if (!options.force && (await exists(path))) throw new OutputExistsError(path);
@@ -35,7 +38,8 @@ export async function writeFileAtomic(
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(tmp, 'wx');
   try {
-    await handle.writeFile(data);
+    if (typeof data === 'string' || data instanceof Uint8Array) await handle.writeFile(data);
+    else for await (const chunk of data) await handle.write(chunk);
     await handle.sync();
   } catch (e) {
     await handle.close();

@@ -16,6 +16,9 @@ export {
   readSafetensors,
   readSafetensorsByRange,
   type SafetensorsInput,
+  type SafetensorsLayout,
+  type SafetensorsSpec,
+  safetensorsLayout,
   writeSafetensors,
 } from './safetensors.js';
 export { type ExpectedWeight, type ValidateWeightsOptions, validateWeights } from './validate.js';

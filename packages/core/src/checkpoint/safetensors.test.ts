@@ -8,6 +8,7 @@ import {
   type ByteRangeReader,
   readSafetensors,
   readSafetensorsByRange,
+  safetensorsLayout,
   writeSafetensors,
 } from './safetensors.js';
 import { expectOnlyCheckpointErrors } from './test-utils/corruption.js';
@@ -122,6 +123,23 @@ describe('writeSafetensors → readSafetensors', () => {
       ),
       { numRuns: 100 },
     );
+  });
+
+  it('safetensorsLayout: its header, then each tensor in its order, is writeSafetensors byte for byte', () => {
+    const tensors = [
+      { name: 'half', dtype: 'F16' as const, shape: [3], data: Uint16Array.of(0x3c00, 0xc100, 0x7bff) },
+      { name: 'w', dtype: 'F32' as const, shape: [2, 2], data: Float32Array.of(1, 2, 3, 4) },
+      { name: 'ids', dtype: 'I64' as const, shape: [2], data: BigInt64Array.of(5n, -1n) },
+    ];
+    const { header, order, dataLength } = safetensorsLayout(tensors, { format: 'pt' });
+    expect(order).toEqual(['ids', 'w', 'half']);
+    expect(dataLength).toBe(16 + 16 + 6);
+    const byName = new Map(tensors.map((t) => [t.name, t.data]));
+    const parts = [header, ...order.map((name) => new Uint8Array(byName.get(name)!.buffer))];
+    expect(Buffer.concat(parts)).toEqual(Buffer.from(writeSafetensors(tensors, { format: 'pt' })));
+    // The layout needs no data: a file too large for one buffer is laid out from its shapes alone.
+    const big = safetensorsLayout([{ name: 'features', dtype: 'F32', shape: [2_000_000, 1536] }]);
+    expect(big.dataLength).toBe(2_000_000 * 1536 * 4);
   });
 
   it('refuses inconsistent inputs', () => {

@@ -348,29 +348,48 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A tensor to write with {@link writeSafetensors}: raw values in any typed array matching the dtype's size. */
-export interface SafetensorsInput {
+/** What a safetensors header says about one tensor: its name, dtype and shape. */
+export interface SafetensorsSpec {
   readonly name: string;
   readonly dtype: WeightDType;
   readonly shape: readonly number[];
+}
+
+/** A tensor to write with {@link writeSafetensors}: raw values in any typed array matching the dtype's size. */
+export interface SafetensorsInput extends SafetensorsSpec {
   /** Little-endian, row-major values; its byte length must be `numel × dtype size`. */
   readonly data: ArrayBufferView;
 }
 
 /**
- * Serialises tensors to the safetensors format. The JSON lists tensors in the given order
- * (`__metadata__` first); the data is laid out widest dtype first so that, after the header padded
- * to 8 bytes, every tensor is aligned to its element size and reads back without copies.
+ * Where everything goes in a safetensors file, before any tensor data is at hand: for writers that
+ * stream the data (a file larger than one buffer), and the one definition {@link writeSafetensors}
+ * lays its files out by.
+ */
+export interface SafetensorsLayout {
+  /** The file's first bytes: the header length (u64, little-endian), then the JSON padded with spaces to 8 bytes. */
+  readonly header: Uint8Array;
+  /** Tensor names in the order their bytes follow the header. */
+  readonly order: readonly string[];
+  /** Bytes of tensor data after the header. */
+  readonly dataLength: number;
+}
+
+/**
+ * Lays out a safetensors file: the JSON lists tensors in the given order (`__metadata__` first);
+ * the data is laid out widest dtype first so that, after the header padded to 8 bytes, every tensor
+ * is aligned to its element size and reads back without copies. Writing `header`, then each
+ * tensor's bytes in `order`, gives exactly what {@link writeSafetensors} gives.
  *
  * @example
- * const bytes = writeSafetensors([{ name: 'w', dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) }], { format: 'pt' });
+ * const { header, order } = safetensorsLayout([{ name: 'x', dtype: 'F32', shape: [1_000_000, 512] }]);
  */
-export function writeSafetensors(
-  tensors: readonly SafetensorsInput[],
+export function safetensorsLayout(
+  specs: readonly SafetensorsSpec[],
   metadata?: Record<string, string>,
-): Uint8Array {
+): SafetensorsLayout {
   const names = new Set<string>();
-  for (const { name, dtype, shape, data } of tensors) {
+  const sizes = specs.map(({ name, dtype, shape }) => {
     const fail = (message: string) =>
       new CheckpointError(message, { file: 'safetensors output', tensor: name });
     if (name === '__metadata__') throw fail('this name is reserved for the metadata');
@@ -379,39 +398,60 @@ export function writeSafetensors(
     if (!isWeightDType(dtype))
       throw fail(`dtype ${JSON.stringify(dtype)} is not one of ${Object.keys(DTYPE_SIZES).join(', ')}`);
     if (!shape.every(isCount)) throw fail(`shape ${JSON.stringify(shape)} must hold non-negative integers`);
-    const needed = shape.reduce((n, d) => n * d, DTYPE_SIZES[dtype]);
-    if (data.byteLength !== needed) {
-      throw fail(`${dtype} ${formatShape(shape)} needs ${needed} bytes, the data has ${data.byteLength}`);
-    }
-  }
+    return shape.reduce((n, d) => n * d, DTYPE_SIZES[dtype]);
+  });
 
-  const layout = tensors
-    .map((tensor, index) => ({ tensor, index }))
-    .sort((a, b) => DTYPE_SIZES[b.tensor.dtype] - DTYPE_SIZES[a.tensor.dtype] || a.index - b.index);
+  const layout = specs
+    .map((spec, index) => ({ spec, index }))
+    .sort((a, b) => DTYPE_SIZES[b.spec.dtype] - DTYPE_SIZES[a.spec.dtype] || a.index - b.index);
   const offsets = new Map<string, [number, number]>();
   let cursor = 0;
-  for (const { tensor } of layout) {
-    offsets.set(tensor.name, [cursor, cursor + tensor.data.byteLength]);
-    cursor += tensor.data.byteLength;
+  for (const { spec, index } of layout) {
+    offsets.set(spec.name, [cursor, cursor + sizes[index]!]);
+    cursor += sizes[index]!;
   }
 
-  const header: Record<string, unknown> = {};
-  if (metadata !== undefined) header.__metadata__ = { ...metadata };
-  for (const { name, dtype, shape } of tensors)
-    header[name] = { dtype, shape: [...shape], data_offsets: offsets.get(name) };
-  const json = strToU8(JSON.stringify(header));
-  const headerLength = Math.ceil(json.length / 8) * 8;
+  const json: Record<string, unknown> = {};
+  if (metadata !== undefined) json.__metadata__ = { ...metadata };
+  for (const { name, dtype, shape } of specs)
+    json[name] = { dtype, shape: [...shape], data_offsets: offsets.get(name) };
+  const text = strToU8(JSON.stringify(json));
+  const headerLength = Math.ceil(text.length / 8) * 8;
+  const header = new Uint8Array(8 + headerLength);
+  new DataView(header.buffer).setBigUint64(0, BigInt(headerLength), true);
+  header.set(text, 8);
+  header.fill(0x20, 8 + text.length); // JSON allows trailing spaces
+  return { header, order: layout.map(({ spec }) => spec.name), dataLength: cursor };
+}
 
-  const out = new Uint8Array(8 + headerLength + cursor);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + headerLength); // JSON allows trailing spaces
-  for (const { tensor } of layout) {
-    const [begin] = offsets.get(tensor.name) as [number, number];
-    out.set(
-      new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength),
-      8 + headerLength + begin,
-    );
+/**
+ * Serialises tensors to the safetensors format, laid out by {@link safetensorsLayout}.
+ *
+ * @example
+ * const bytes = writeSafetensors([{ name: 'w', dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) }], { format: 'pt' });
+ */
+export function writeSafetensors(
+  tensors: readonly SafetensorsInput[],
+  metadata?: Record<string, string>,
+): Uint8Array {
+  const { header, order, dataLength } = safetensorsLayout(tensors, metadata);
+  const byName = new Map(tensors.map((tensor) => [tensor.name, tensor]));
+  for (const { name, dtype, shape, data } of tensors) {
+    const needed = shape.reduce((n, d) => n * d, DTYPE_SIZES[dtype]);
+    if (data.byteLength !== needed) {
+      throw new CheckpointError(
+        `${dtype} ${formatShape(shape)} needs ${needed} bytes, the data has ${data.byteLength}`,
+        { file: 'safetensors output', tensor: name },
+      );
+    }
+  }
+  const out = new Uint8Array(header.length + dataLength);
+  out.set(header);
+  let cursor = header.length;
+  for (const name of order) {
+    const { data } = byName.get(name)!;
+    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), cursor);
+    cursor += data.byteLength;
   }
   return out;
 }
