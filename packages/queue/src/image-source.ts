@@ -1,0 +1,23 @@
+import { decodeImage, type RawImage, readImage } from '@imagegpt/node';
+import { QueueError } from './queue-error.js';
+
+/** Whether an image reference is a URL (fetched) rather than a path (read from disk). */
+export function isImageUrl(source: string): boolean {
+  return /^https?:\/\//i.test(source);
+}
+
+/**
+ * Reads one image of a shard: a path every worker can reach (a shared filesystem), or an http(s)
+ * URL. Errors name the path or URL.
+ */
+export async function readImageSource(source: string): Promise<RawImage> {
+  if (!isImageUrl(source)) return readImage(source);
+  let response: Response;
+  try {
+    response = await fetch(source);
+  } catch (e) {
+    throw new QueueError(`${source}: cannot fetch (${(e as Error).message})`);
+  }
+  if (!response.ok) throw new QueueError(`${source}: HTTP ${response.status} ${response.statusText}`);
+  return decodeImage(new Uint8Array(await response.arrayBuffer()), { source });
+}
