@@ -11,6 +11,7 @@ import { generateCommand } from './commands/generate.js';
 import { infoCommand } from './commands/info.js';
 import { paletteCommand } from './commands/palette.js';
 import { probeCommand } from './commands/probe.js';
+import { workerCommand } from './commands/worker.js';
 import { type Io, processIo } from './context.js';
 
 /** Parses a positive integer flag, naming the flag on error. */
@@ -111,6 +112,7 @@ Examples:
     infoCommand,
     conformanceCommand,
     benchCommand,
+    workerCommand,
   ]) {
     const cmd = register(io);
     cmd.exitOverride().configureOutput({

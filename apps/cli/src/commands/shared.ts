@@ -1,18 +1,26 @@
 import { randomInt } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import {
   IMAGE_FILE_EXTENSIONS,
   ImageGPTConfig,
   ImageGPTForCausalImageModeling,
   ImageGPTForImageClassification,
+  ImageGPTImageProcessor,
   type RawImage,
   readImage,
   writeFileAtomic,
 } from '@imagegpt/node';
+import type { ModelRef } from '@imagegpt/queue';
 import { CliError } from '../cli-error.js';
 import { EMBEDDED, type GlobalOptions } from '../context.js';
+
+/**
+ * How a queue job names the embedded causal model: its package's name, which is neither a path nor
+ * a hub id, and resolves to the package's folder on each worker wherever it is installed.
+ */
+export const EMBEDDED_MODEL = '@imagegpt/model-mnist-16';
 
 /** Image file endings the CLI picks up from folders: those `readImage` decodes. */
 const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(IMAGE_FILE_EXTENSIONS);
@@ -54,10 +62,63 @@ export async function loadCausal(
   options: GlobalOptions & { model?: string },
   use: 'generate' | 'batch' = 'generate',
 ): Promise<ImageGPTForCausalImageModeling> {
-  return ImageGPTForCausalImageModeling.fromPretrained(modelDir(options.model, 'causal'), {
-    threads: options.threads,
+  return loadModelRef(modelRef(options.model), use, options.threads);
+}
+
+/**
+ * The reference a queue job carries for --model (or the embedded model): an absolute folder path,
+ * so that it means the same folder on every worker that mounts it at the same place.
+ */
+export function modelRef(dir: string | undefined): ModelRef {
+  return { model: dir === undefined ? EMBEDDED_MODEL : modelDir(dir, 'causal') };
+}
+
+/**
+ * Loads the causal model a reference names: the one loader behind every command and every queue
+ * worker, so whatever a command can load (a folder, the embedded model), a worker can.
+ */
+export async function loadModelRef(
+  ref: ModelRef,
+  use: 'generate' | 'batch',
+  threads: number | undefined,
+): Promise<ImageGPTForCausalImageModeling> {
+  return ImageGPTForCausalImageModeling.fromPretrained(refDir(ref), {
+    threads,
+    ...(ref.dtype ? { dtype: ref.dtype } : {}),
     ...(use === 'batch' ? { prefill: 'fused', decoder: 'reference' } : {}),
   });
+}
+
+/** The local folder of a model reference. */
+function refDir(ref: ModelRef): string {
+  if (ref.revision !== undefined)
+    throw new CliError(`${ref.model}@${ref.revision}: hub models are not supported yet; pass a folder`);
+  return ref.model === EMBEDDED_MODEL ? EMBEDDED.causal : modelDir(ref.model, 'causal');
+}
+
+/**
+ * What identifies a model's weights for queue job ids: the reference plus each file of its folder
+ * with its size and modification time. Retrained weights in the same folder give new job ids, so
+ * an interrupted run never merges shards of the old model with shards of the new one.
+ */
+export async function modelIdentity(ref: ModelRef): Promise<unknown> {
+  const dir = refDir(ref);
+  const files: [string, number, number][] = [];
+  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+    a.name < b.name ? -1 : 1,
+  )) {
+    if (!entry.isFile()) continue;
+    const info = await stat(join(dir, entry.name));
+    files.push([entry.name, info.size, info.mtimeMs]);
+  }
+  return { ref, files };
+}
+
+/** The image processor of --model (or the embedded model) alone, without loading the weights. */
+export function readModelProcessor(dir: string | undefined): ImageGPTImageProcessor {
+  const path = join(modelDir(dir, 'causal'), 'preprocessor_config.json');
+  if (!existsSync(path)) throw new CliError(`${path}: missing, so tokens cannot become pixels`);
+  return ImageGPTImageProcessor.parse(readFileSync(path, 'utf8'), path);
 }
 
 /** Loads the classifier from --model or the embedded one. */
@@ -133,7 +194,7 @@ export function checkOutputs(paths: (string | undefined)[], force: boolean | und
 /** Writes an output file atomically; refuses to overwrite without --force. */
 export async function writeOutput(
   path: string,
-  data: Uint8Array | string,
+  data: Uint8Array | string | AsyncIterable<Uint8Array>,
   force: boolean | undefined,
 ): Promise<string> {
   const full = resolve(path);
