@@ -138,6 +138,11 @@ describe('features and generate without a queue', () => {
   });
 });
 
+if (!haveRedis && !redisRequired)
+  console.warn(
+    `queue tests skipped: no ${REDIS_SERVER} (apt-get install -y redis-server); IGPT_REQUIRE_REDIS=1 makes this a failure`,
+  );
+
 describe.skipIf(!haveRedis && !redisRequired)(
   'features and generate on a queue (BullMQ on a test Redis)',
   () => {

@@ -43,6 +43,7 @@ export default defineConfig({
           { text: 'Palettes', link: '/guides/palettes' },
           { text: 'Export & quantization', link: '/guides/export' },
           { text: "OpenAI's checkpoints", link: '/guides/openai-checkpoints' },
+          { text: 'Scale out', link: '/guides/scale-out' },
         ],
       },
       { text: 'Live demo', items: [{ text: 'Digits in your browser', link: '/demo' }] },

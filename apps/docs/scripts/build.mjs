@@ -19,7 +19,7 @@ function step(name) {
 // 1. API reference from the doc comments of the public packages, one module per package, written to
 // api/<name without the scope>/index.md (api/config/, …, api/model-mnist-16/) and linked from the sidebar.
 step('API reference (typedoc)');
-const packageDirs = ['config', 'processor', 'core', 'heads', 'node', 'web', 'models'];
+const packageDirs = ['config', 'processor', 'core', 'heads', 'node', 'web', 'models', 'queue'];
 const packages = packageDirs.map((dir) => {
   const json = JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8'));
   return { dir, name: json.name, description: json.description ?? '' };

@@ -1,4 +1,5 @@
 import {
+  type FeaturesFileSpec,
   featuresFileChunks,
   featuresShard,
   featuresTasks,
@@ -66,6 +67,12 @@ Examples:
       const entries = await listDataset(inputs);
       const labels = datasetLabels(entries);
       const sources = entries.map((e) => e.source);
+      const spec: FeaturesFileSpec = {
+        layer,
+        dim: nEmbd,
+        images: entries.map((e) => e.name),
+        ...(labels ? { labels } : {}),
+      };
 
       if (flags.out !== undefined && flags.queue !== undefined) {
         const ref = modelRef(flags.model);
@@ -82,7 +89,6 @@ Examples:
           for (const task of tasks)
             yield await readFeaturesShard(task.data.out, { job: task.id, rows: task.rows, dim: nEmbd });
         }
-        const spec = { layer, dim: nEmbd, images: entries.map((e) => e.name), ...(labels ? { labels } : {}) };
         const out = await writeOutput(flags.out, featuresFileChunks(spec, merged()), flags.force);
         await removeShardFiles(tasks);
         report(io, flags, { out, layer, shape: [entries.length, nEmbd], shards: tasks.length }, () => [
@@ -103,12 +109,6 @@ Examples:
           }
         }
         if (flags.out !== undefined) {
-          const spec = {
-            layer,
-            dim: nEmbd,
-            images: entries.map((e) => e.name),
-            ...(labels ? { labels } : {}),
-          };
           let out: string;
           try {
             out = await writeOutput(flags.out, featuresFileChunks(spec, computed()), flags.force);

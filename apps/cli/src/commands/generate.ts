@@ -1,4 +1,4 @@
-import { encodePng, type RawImage } from '@imagegpt/node';
+import { encodePng, type ImageGPTImageProcessor, type RawImage } from '@imagegpt/node';
 import { generateShard, generateTasks, readGenerateShard, type SamplingSpec } from '@imagegpt/queue';
 import { Command, Option } from 'commander';
 import { type GlobalOptions, type Io, report } from '../context.js';
@@ -78,8 +78,6 @@ Examples:
       const grid =
         flags.outDir === undefined || cmd.getOptionValueSource('out') === 'cli' ? flags.out : undefined;
       checkOutputs([grid, flags.saveTokens, flags.outDir], flags.force);
-      // Read first: a model that cannot turn tokens into pixels is refused before any sampling.
-      const processor = readModelProcessor(flags.model);
       const seed = resolveSeed(flags.seed);
       const started = performance.now();
       const batch = Math.min(flags.batch ?? 8, flags.n);
@@ -90,9 +88,12 @@ Examples:
         ...(flags.topP === undefined ? {} : { topP: flags.topP }),
       };
 
+      // Read before any sampling: a model that cannot turn tokens into pixels is refused first.
+      let processor: ImageGPTImageProcessor;
       let sequences: number[][];
       if (flags.queue !== undefined) {
         // The workers load the weights; this process only turns their tokens into pixels.
+        processor = readModelProcessor(flags.model);
         const ref = modelRef(flags.model);
         const output = flags.outDir ?? grid ?? flags.saveTokens!;
         const tasks = generateTasks({
@@ -121,6 +122,7 @@ Examples:
       } else {
         const model = await loadCausal(flags);
         try {
+          processor = readModelProcessor(flags.model);
           const tokensPerImage = model.config.nPositions;
           const bar = progressBar(io, !flags.json, 'generate', flags.n * tokensPerImage);
           try {

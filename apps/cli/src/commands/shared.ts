@@ -117,7 +117,10 @@ export async function modelIdentity(ref: ModelRef): Promise<unknown> {
 /** The image processor of --model (or the embedded model) alone, without loading the weights. */
 export function readModelProcessor(dir: string | undefined): ImageGPTImageProcessor {
   const path = join(modelDir(dir, 'causal'), 'preprocessor_config.json');
-  if (!existsSync(path)) throw new CliError(`${path}: missing, so tokens cannot become pixels`);
+  if (!existsSync(path))
+    throw new CliError(
+      `the model folder has no preprocessor_config.json, so tokens cannot become pixels (${path})`,
+    );
   return ImageGPTImageProcessor.parse(readFileSync(path, 'utf8'), path);
 }
 
