@@ -30,6 +30,7 @@ const images = Number(values.images);
 const shardSize = values['shard-size'];
 const workerCounts = values.workers.split(',').map(Number);
 const cores = availableParallelism();
+const loadBefore = loadavg()[0];
 
 const work = mkdtempSync(join(tmpdir(), 'igpt-throughput-'));
 const perClass = Math.ceil(images / 10);
@@ -127,7 +128,7 @@ try {
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(
-  `${count} MNIST digits, embedded model, layer ${values.layer}; ${cores} cores (${cpu}); load average before: ${loadavg()[0].toFixed(1)}\n`,
+  `${count} MNIST digits, embedded model, layer ${values.layer}; ${cores} cores (${cpu}); load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after\n`,
 );
 console.log('| setup | time | images/s |\n| --- | ---: | ---: |');
 for (const r of rows)

@@ -38,17 +38,29 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
   const seconds = `${timeoutMs / 1000} s`;
   // Loaded here, not at the top: a command that never touches a queue does not pay for the driver.
   const { Redis } = await import('ioredis');
+  let closed = false;
   const client = new Redis(target.url, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
     maxRetriesPerRequest: null,
-    // Retries come quickly: the timeout, not the back-off, decides when to give up.
-    retryStrategy: (times) => Math.min(100 * times, 500),
+    // Retries come quickly: the timeout, not the back-off, decides when to give up. Once closed,
+    // no client made from these options (BullMQ duplicates this one for its blocking reads)
+    // tries again, so none keeps a finished process alive reconnecting to a server that is gone.
+    retryStrategy: (times) => (closed ? null : Math.min(100 * times, 500)),
   });
   let lastError: Error | undefined;
-  client.on('error', (e: Error) => {
+  const recordError = (e: Error) => {
     lastError = e;
-  });
+  };
+  client.on('error', recordError);
+  // BullMQ's duplicates report their connection errors here too: they are the same server's, and
+  // they explain a loss as well as the first client's do.
+  const duplicate = client.duplicate.bind(client);
+  client.duplicate = (override) => {
+    const copy = duplicate(override);
+    copy.on('error', recordError);
+    return copy;
+  };
   const why = () => (lastError ? `: ${lastError.message}` : '');
 
   try {
@@ -68,6 +80,7 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
       });
     });
   } catch (e) {
+    closed = true;
     client.disconnect();
     throw e;
   }
@@ -104,6 +117,7 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
     target,
     lost,
     async close() {
+      closed = true;
       clearInterval(watch);
       client.disconnect();
     },

@@ -6,6 +6,9 @@ export function isImageUrl(source: string): boolean {
   return /^https?:\/\//i.test(source);
 }
 
+/** How long one image download may take before its shard fails (and is retried). */
+const FETCH_TIMEOUT_MS = 60_000;
+
 /**
  * Reads one image of a shard: a path every worker can reach (a shared filesystem), or an http(s)
  * URL. Errors name the path or URL.
@@ -14,7 +17,7 @@ export async function readImageSource(source: string): Promise<RawImage> {
   if (!isImageUrl(source)) return readImage(source);
   let response: Response;
   try {
-    response = await fetch(source);
+    response = await fetch(source, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
   } catch (e) {
     throw new QueueError(`${source}: cannot fetch (${(e as Error).message})`);
   }

@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import { type ConnectOptions, connectRedis } from './connection.js';
 import { DEFAULT_QUEUE_NAME } from './coordinator.js';
+import { QueueError } from './queue-error.js';
 import type { ShardJobData, ShardPlace } from './shard-jobs.js';
 import type { ShardResult } from './shard-processor.js';
 
@@ -64,6 +65,8 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerSummar
   const emit = (event: WorkerEvent) => options.onEvent?.(event);
   const { Queue, Worker } = await import('bullmq');
   const started = new Map<string, number>();
+  /** Jobs still computing, awaited before giving up on a lost Redis, so no model is released under one. */
+  const inFlight = new Set<Promise<ShardResult>>();
   let done = 0;
   let failed = 0;
 
@@ -73,7 +76,13 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerSummar
       const id = job.id!;
       started.set(id, Date.now());
       emit({ type: 'start', job: id, kind: job.name, shard: job.data.shard, attempt: job.attemptsMade + 1 });
-      return options.process(id, job.data);
+      const result = options.process(id, job.data);
+      inFlight.add(result);
+      try {
+        return await result;
+      } finally {
+        inFlight.delete(result);
+      }
     },
     {
       connection: redis.client,
@@ -147,7 +156,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerSummar
   };
 
   try {
-    await worker.waitUntilReady();
+    await Promise.race([worker.waitUntilReady(), redis.lost]);
     emit({
       type: 'ready',
       queue: queueName,
@@ -166,7 +175,10 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerSummar
     return { done, failed };
   } catch (e) {
     stop.abort();
-    if (workerError !== undefined && e instanceof Error)
+    // The shards in hand still finish and write their files (harmless, and never half a file);
+    // their results cannot reach Redis, so their locks expire and others take them up.
+    await Promise.allSettled([...inFlight]);
+    if (!(e instanceof QueueError) && workerError !== undefined && e instanceof Error)
       e.message += ` (last worker error: ${workerError.message})`;
     throw e;
   } finally {
