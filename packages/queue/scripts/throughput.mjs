@@ -3,9 +3,10 @@
 // `igpt worker` processes on a throwaway redis-server, each over the same MNIST digits with the
 // embedded model. Run it against the build (`npm run build` first; needs redis-server):
 //
-//   node packages/queue/scripts/throughput.mjs [--images 1000] [--shard-size 100] [--workers 1,2] [--layer 4]
+//   node packages/queue/scripts/throughput.mjs [--images 1000] [--shard-size 100] [--workers 1,2] [--threads T] [--layer 4]
 //
-// Each worker gets cores / workers threads. Times run from the coordinator's start to its exit,
+// Each worker gets --threads threads, by default the cores divided by the workers (the one process
+// gets --threads, by default all cores). Times run from the coordinator's start to its exit,
 // with the workers started (and idle) beforehand, so model loading on the first job is counted.
 // Prints a Markdown table and one JSON line.
 import { spawn, spawnSync } from 'node:child_process';
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     'shard-size': { type: 'string', default: '100' },
     workers: { type: 'string', default: '1,2' },
     layer: { type: 'string', default: '4' },
+    threads: { type: 'string' },
   },
 });
 const images = Number(values.images);
@@ -86,8 +88,18 @@ async function timed(args) {
 
 const rows = [];
 const common = ['features', data, '--layer', values.layer];
-const single = await timed([...common, '--out', join(work, 'single.safetensors')]);
-rows.push({ setup: `one process, no queue (${cores} threads)`, seconds: single });
+const singleThreads = values.threads ? Number(values.threads) : cores;
+const single = await timed([
+  ...common,
+  '--out',
+  join(work, 'single.safetensors'),
+  '--threads',
+  String(singleThreads),
+]);
+rows.push({
+  setup: `one process, no queue, ${singleThreads} thread${singleThreads > 1 ? 's' : ''}`,
+  seconds: single,
+});
 
 const port = await freePort();
 const redis = spawn(
@@ -99,7 +111,7 @@ const url = `redis://127.0.0.1:${port}`;
 try {
   await new Promise((ok) => setTimeout(ok, 300));
   for (const n of workerCounts) {
-    const threads = Math.max(1, Math.floor(cores / n));
+    const threads = values.threads ? Number(values.threads) : Math.max(1, Math.floor(cores / n));
     const workers = Array.from({ length: n }, () =>
       start(['worker', '--queue', url, '--threads', String(threads)]),
     );
