@@ -2,6 +2,7 @@
 // user runs them (a coordinator and `igpt worker` processes on one test Redis). The queue must
 // never change a byte of the output, lose a shard to a killed worker or a killed coordinator, or
 // hang on a Redis that is gone.
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readSafetensors } from '@imagegpt/node';
@@ -190,6 +191,14 @@ describe.skipIf(!haveRedis && !redisRequired)(
       expect(startedJobs(a, 'done')).not.toContain(killed);
       expect(startedJobs(b, 'done')).toContain(killed);
       expect(existsSync(`${out}.shards`)).toBe(false);
+      // Finished jobs are removed from Redis: none of the run's job keys is left.
+      const jobs = [...new Set([...startedJobs(a), ...startedJobs(b)])];
+      expect(jobs.length).toBe(5);
+      const keys = jobs.map((id) => `bull:igpt:${id}`);
+      const left = spawnSync('redis-cli', ['-p', String(redis.port), 'exists', ...keys], {
+        encoding: 'utf8',
+      });
+      expect(left.stdout.trim()).toBe('0');
     });
 
     it('an interrupted coordinator: the re-run finishes without redoing finished shards', async () => {
@@ -215,6 +224,8 @@ describe.skipIf(!haveRedis && !redisRequired)(
       expect((await w1.exited).code).toBe(0);
       await first.exited;
       const doneBefore = startedJobs(w1, 'done');
+      // The shard in hand at SIGTERM was finished, not dropped.
+      expect(startedJobs(w1)).toEqual(doneBefore);
       expect(doneBefore.length).toBeLessThan(10);
       expect(existsSync(out)).toBe(false);
       expect(readdirSync(`${out}.shards`)).toHaveLength(doneBefore.length);
@@ -289,7 +300,7 @@ describe.skipIf(!haveRedis && !redisRequired)(
     it('bulk generation through the queue equals generate --out-dir with the same seed', async () => {
       const local = generated;
       const queued = join(dir, 'generated-on-queue');
-      procs.start(['worker', '--queue', redis.url, ...WORKER]);
+      const worker = procs.start(['worker', '--queue', redis.url, ...WORKER, '--exit-when-idle']);
       const run = procs.start([
         'generate',
         '--n',
@@ -310,6 +321,9 @@ describe.skipIf(!haveRedis && !redisRequired)(
       for (const name of names)
         expect(readFileSync(join(queued, name)).equals(readFileSync(join(local, name))), name).toBe(true);
       expect(existsSync(`${queued}.shards`)).toBe(false);
+      // --exit-when-idle: the worker ends on its own once the queue has been empty for 5 s.
+      expect((await worker.exited).code).toBe(0);
+      expect(worker.events().at(-1)).toMatchObject({ type: 'stopping', reason: 'idle' });
     });
 
     it('Redis down at the start: a clear error naming the URL (password hidden), exit 1, nothing written', async () => {

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Throughput of `igpt features` on the queue: one process without a queue, then 1, 2, … local
 // `igpt worker` processes on a throwaway redis-server, each over the same MNIST digits with the
-// embedded model. Run it against the build (`npm run build` first; needs redis-server):
+// embedded model (or --model DIR, any causal model folder). Run it against the build (`npm run build` first; needs redis-server):
 //
-//   node packages/queue/scripts/throughput.mjs [--images 1000] [--shard-size 100] [--workers 1,2] [--threads T] [--layer 4]
+//   node packages/queue/scripts/throughput.mjs [--images 1000] [--shard-size 100] [--workers 1,2] [--threads T] [--layer 4] [--model DIR]
 //
 // Each worker gets --threads threads, by default the cores divided by the workers (the one process
 // gets --threads, by default all cores). Times run from the coordinator's start to its exit,
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '1,2' },
     layer: { type: 'string', default: '4' },
     threads: { type: 'string' },
+    model: { type: 'string' },
   },
 });
 const images = Number(values.images);
@@ -87,7 +88,13 @@ async function timed(args) {
 }
 
 const rows = [];
-const common = ['features', data, '--layer', values.layer];
+const common = [
+  'features',
+  data,
+  '--layer',
+  values.layer,
+  ...(values.model ? ['--model', resolve(values.model)] : []),
+];
 const singleThreads = values.threads ? Number(values.threads) : cores;
 const single = await timed([
   ...common,
@@ -95,9 +102,12 @@ const single = await timed([
   join(work, 'single.safetensors'),
   '--threads',
   String(singleThreads),
+  // The shard size also bounds how many images go through the model at once; the same for all.
+  '--shard-size',
+  shardSize,
 ]);
 rows.push({
-  setup: `one process, no queue, ${singleThreads} thread${singleThreads > 1 ? 's' : ''}`,
+  setup: `one process, no queue, ${singleThreads} thread${singleThreads > 1 ? 's' : ''}, --shard-size ${shardSize}`,
   seconds: single,
 });
 
@@ -140,7 +150,7 @@ try {
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(
-  `${count} MNIST digits, embedded model, layer ${values.layer}; ${cores} cores (${cpu}); load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after\n`,
+  `${count} MNIST digits, ${values.model ?? 'embedded model'}, layer ${values.layer}; ${cores} cores (${cpu}); load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after\n`,
 );
 console.log('| setup | time | images/s |\n| --- | ---: | ---: |');
 for (const r of rows)
