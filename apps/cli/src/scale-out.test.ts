@@ -6,8 +6,6 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readSafetensors } from '@imagegpt/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type IgptProcess, igptProcesses } from './test-utils/igpt-process.js';
 import {
   freePort,
   haveRedis,
@@ -15,7 +13,9 @@ import {
   redisRequired,
   startRedis,
   type TestRedis,
-} from './test-utils/redis-server.js';
+} from '@imagegpt/test-kit/redis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type IgptProcess, igptProcesses } from './test-utils/igpt-process.js';
 import { igpt, json, mnistFolders, tempDir } from './test-utils.js';
 
 const dir = tempDir('igpt-scale-out-');

@@ -1,16 +1,8 @@
 import { createServer } from 'node:net';
+import { freePort } from '@imagegpt/test-kit/redis';
 import { describe, expect, it } from 'vitest';
 import { connectRedis } from './connection.js';
 import { QueueError } from './queue-error.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('connectRedis', () => {
   it('fails with a QueueError naming the URL (password hidden) and the reason once the timeout has passed', async () => {

@@ -1,6 +1,6 @@
 // A throwaway Redis for tests: Debian's redis-server on 127.0.0.1, a free port, a temporary folder,
 // no persistence. CI installs redis-server (.ci/run) and sets IGPT_REQUIRE_REDIS=1, where a missing
-// server is a failure; elsewhere the queue tests are skipped with a line saying why.
+// server is a failure; elsewhere the tests that need it are skipped with a line saying why.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
