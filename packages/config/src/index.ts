@@ -1,3 +1,5 @@
+// @imagegpt/config: the HF ImageGPT config.json, validated. The JSON helpers the packages share
+// (HF's to_json_string, Python's float repr, error value previews) are at `@imagegpt/config/json`.
 export { ACTIVATION_FUNCTIONS, type ActivationFunction } from './activation.js';
 export { ConfigError, type ConfigErrorDetails } from './config-error.js';
 export {
@@ -8,9 +10,8 @@ export {
   MAX_VOCAB,
   MAX_WIDTH,
 } from './config-schema.js';
+export * from './deprecated.js';
 export type { FileSink, FileSinkWriteOptions } from './file-sink.js';
-export { type HfJsonOptions, pythonFloat, toHfJsonString } from './hf-json.js';
 export { ImageGPTConfig } from './imagegpt-config.js';
 export { type ModelHead, parameterCount } from './parameter-count.js';
 export type { ImageGPTPresetName } from './presets.js';
-export { previewValue } from './preview-value.js';

@@ -1,26 +1,64 @@
 // @imagegpt/core: backend-agnostic ImageGPT. Data flows bytes → checkpoint → graph → session → generation.
-export * from './backend/index.js';
-export * from './checkpoint/index.js';
-export * from './generation/index.js';
+//
+// The root is the API a user of core calls: the runtime interface a backend implements, file
+// sources and checkpoint readers, the runner and `generate`, and the errors. The machinery under
+// them has its own entry points: `@imagegpt/core/graph` (the three graph builders, GraphBuilder),
+// `/onnx` (the ONNX codec), `/quantize` (block quantization, float16, bytes per weight), `/model`
+// (the decoders), `/generation` (the sampling steps) and `/checkpoint` (dtype sizes, weight checks).
+export type {
+  BackendSession,
+  BackendSessionOptions,
+  HostTensor,
+  HostTensorType,
+  ImageGPTBackend,
+  ModelArtifact,
+} from './backend/index.js';
+export { OrtSession, type OrtTensorClass } from './backend/index.js';
 export {
-  type AttentionKind,
-  buildDecodeGraph,
-  buildImageGPTGraph,
-  buildPrefillGraph,
-  checkImageGPTWeights,
-  DEFAULT_EXTERNAL_DATA_THRESHOLD,
-  type DecodeGraphOptions,
-  type DecoderKind,
-  expectedImageGPTWeights,
-  FLOAT32_MIN,
-  GraphBuilder,
-  type ImageGPTGraphOptions,
-  type InitializerData,
-  MS_DOMAIN,
-  type PrefillGraphOptions,
-  type PrefillKind,
-} from './graph/index.js';
-export * from './io/index.js';
-export * from './model/index.js';
-export * from './onnx/index.js';
-export * from './quantize/index.js';
+  type ByteRangeReader,
+  Checkpoint,
+  CheckpointError,
+  type CheckpointErrorInfo,
+  type LoadCheckpointOptions,
+  type LoadProgress,
+  loadCheckpoint,
+  type ReadCheckpointOptions,
+  type ReadPytorchBinOptions,
+  type ReadSafetensorsByRangeOptions,
+  readPytorchBin,
+  readSafetensors,
+  readSafetensorsByRange,
+  type SafetensorsInput,
+  WEIGHT_FORMATS,
+  type WeightDType,
+  type WeightFormat,
+  type WeightTensor,
+  writeSafetensors,
+} from './checkpoint/index.js';
+export * from './deprecated.js';
+export {
+  type AbortSignalLike,
+  DEFAULT_TOP_K,
+  type GenerateOptions,
+  type GenerateResult,
+  type GenerationConfigLike,
+  GenerationError,
+  type GenerativeModel,
+  generate,
+  MAX_GENERATION_ROWS,
+  type RowEvent,
+  type TokenEvent,
+} from './generation/index.js';
+export type { DecoderKind, PrefillKind } from './graph/index.js';
+export type { FileSource } from './io/index.js';
+export {
+  type Decoder,
+  type ForwardOptions,
+  type ForwardResult,
+  type GraphFallback,
+  ImageGPTRunner,
+  type ImageGPTRunnerOptions,
+  type KeyValueCache,
+  ModelInputError,
+} from './model/index.js';
+export { MODEL_DTYPES, type ModelDType } from './quantize/index.js';

@@ -1,5 +1,15 @@
-export * from './conformance/index.js';
+// @imagegpt/heads: the task heads (HF's model classes), feature extraction, linear probes and the
+// conformance runner. The comparisons and tolerance rule the conformance runner uses are at
+// `@imagegpt/heads/conformance`; the L-BFGS optimizer under the probes at `@imagegpt/heads/lbfgs`.
+export {
+  ConformanceCaseError,
+  type ConformanceOptions,
+  type ConformanceOutput,
+  type ConformanceReport,
+  runConformance,
+} from './conformance/index.js';
 export { decodePixels } from './decode-pixels.js';
+export * from './deprecated.js';
 export type { FeatureOptions, LayerFeatureOptions } from './features.js';
 export { HeadsError, type HeadsErrorDetails } from './heads-error.js';
 export {
@@ -24,7 +34,6 @@ export {
 } from './imagegpt-for-image-classification.js';
 export { type HeadClass, type HeadInit, ImageGPTHead } from './imagegpt-head.js';
 export { ImageGPTModel } from './imagegpt-model.js';
-export { type LbfgsOptions, type LbfgsResult, minimizeLbfgs, type Objective } from './lbfgs.js';
 export {
   type LinearProbe,
   type LinearProbeOptions,

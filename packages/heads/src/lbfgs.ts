@@ -1,3 +1,9 @@
+/**
+ * `@imagegpt/heads/lbfgs`: the L-BFGS minimizer `trainLinearProbe` fits its probes with.
+ *
+ * @packageDocumentation
+ */
+
 /** A differentiable objective: returns f(x) and writes ∇f(x) into `gradient`. */
 export type Objective = (x: Float64Array, gradient: Float64Array) => number;
 

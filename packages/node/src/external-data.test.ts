@@ -1,4 +1,6 @@
-import { buildImageGPTGraph, decodeOnnxModel, ImageGPTRunner } from '@imagegpt/core';
+import { ImageGPTRunner } from '@imagegpt/core';
+import { buildImageGPTGraph } from '@imagegpt/core/graph';
+import { decodeOnnxModel } from '@imagegpt/core/onnx';
 import { goldenCase } from '@imagegpt/test-kit/golden';
 import { describe, expect, it } from 'vitest';
 import { createNodeBackend } from './node-backend.js';

@@ -1,5 +1,6 @@
-import { buildImageGPTGraph, type DecoderKind, ImageGPTRunner, type ModelDType } from '@imagegpt/core';
-import { compareFloats } from '@imagegpt/heads';
+import { type DecoderKind, ImageGPTRunner, type ModelDType } from '@imagegpt/core';
+import { buildImageGPTGraph } from '@imagegpt/core/graph';
+import { compareFloats } from '@imagegpt/heads/conformance';
 import { goldenCase } from '@imagegpt/test-kit/golden';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNodeBackend } from './node-backend.js';

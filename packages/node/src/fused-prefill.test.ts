@@ -1,4 +1,5 @@
-import { type HeadKind, ImageGPTRunner } from '@imagegpt/core';
+import type { ModelHead } from '@imagegpt/config';
+import { ImageGPTRunner } from '@imagegpt/core';
 import { type Computed, goldenCase } from '@imagegpt/test-kit/golden';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNodeBackend } from './node-backend.js';
@@ -9,7 +10,7 @@ const runners: ImageGPTRunner[] = [];
 afterAll(async () => {
   await Promise.all(runners.map((r) => r.dispose()));
 });
-async function fusedRunner(name: string, head: HeadKind) {
+async function fusedRunner(name: string, head: ModelHead) {
   const golden = goldenCase(name);
   const runner = await ImageGPTRunner.create({
     backend,

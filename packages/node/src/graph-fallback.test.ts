@@ -1,5 +1,5 @@
 import type { ImageGPTBackend, ModelArtifact } from '@imagegpt/core';
-import { decodeOnnxModel, encodeOnnxModel } from '@imagegpt/core';
+import { decodeOnnxModel, encodeOnnxModel } from '@imagegpt/core/onnx';
 import { mnistCausalUrl } from '@imagegpt/model-mnist-16';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ImageGPTForCausalImageModeling } from './index.js';

@@ -1,6 +1,6 @@
-import { ACTIVATION_FUNCTIONS, ImageGPTConfig } from '@imagegpt/config';
-import { type HeadKind, ImageGPTRunner } from '@imagegpt/core';
-import { compareFloats } from '@imagegpt/heads';
+import { ACTIVATION_FUNCTIONS, ImageGPTConfig, type ModelHead } from '@imagegpt/config';
+import { ImageGPTRunner } from '@imagegpt/core';
+import { compareFloats } from '@imagegpt/heads/conformance';
 import { expectPass } from '@imagegpt/test-kit/golden';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -35,7 +35,7 @@ describe('ONNX graph vs float64 HF reference on random configs', () => {
     await fc.assert(
       fc.asyncProperty(
         configArb,
-        fc.constantFrom<HeadKind>('causal', 'classifier', 'base'),
+        fc.constantFrom<ModelHead>('causal', 'classifier', 'base'),
         fc.integer({ min: 1, max: 2 ** 31 }),
         fc.integer({ min: 1, max: 2 }),
         fc.integer({ min: 1, max: 9 }),

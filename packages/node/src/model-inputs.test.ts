@@ -1,5 +1,5 @@
 import { Checkpoint, CheckpointError, ImageGPTRunner, ModelInputError } from '@imagegpt/core';
-import { compareFloats } from '@imagegpt/heads';
+import { compareFloats } from '@imagegpt/heads/conformance';
 import { type GoldenCase, goldenCase } from '@imagegpt/test-kit/golden';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeBackend } from './node-backend.js';

@@ -1,4 +1,5 @@
-import { GraphBuilder, OnnxDataType } from '@imagegpt/core';
+import { GraphBuilder } from '@imagegpt/core/graph';
+import { OnnxDataType } from '@imagegpt/core/onnx';
 import { describe, expect, it } from 'vitest';
 import { createNodeBackend, NodeBackend } from './node-backend.js';
 

@@ -1,4 +1,5 @@
-import { GraphBuilder, OnnxDataType } from '@imagegpt/core';
+import { GraphBuilder } from '@imagegpt/core/graph';
+import { OnnxDataType } from '@imagegpt/core/onnx';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 /** y = x + 1: the smallest model a session can be made of. */

@@ -1,4 +1,5 @@
-import { type FileSink, type FileSinkWriteOptions, toHfJsonString } from '@imagegpt/config';
+import type { FileSink, FileSinkWriteOptions } from '@imagegpt/config';
+import { toHfJsonString } from '@imagegpt/config/json';
 import { assertFiniteClusters, parseClusters } from './clusters.js';
 import { decodeTokens } from './decode-tokens.js';
 import { ImageError } from './image-error.js';

@@ -1,4 +1,4 @@
-import { previewValue } from '@imagegpt/config';
+import { previewValue } from '@imagegpt/config/json';
 
 /** What a {@link ProcessorConfigError} knows about the fault; every part is optional. */
 export interface ProcessorConfigErrorDetails {

@@ -2,16 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { workspaceAliases } from '@imagegpt/test-kit/vitest';
 import { build, type Plugin, type Rollup } from 'vite';
 import { describe, expect, it } from 'vitest';
-
-/** The sibling packages from source, as the vitest aliases map them (that file is outside this tsconfig). */
-const workspaceAliases = Object.fromEntries(
-  (['config', 'processor', 'core', 'heads'] as const).map((dir) => [
-    `@imagegpt/${dir}`,
-    fileURLToPath(new URL(`../../${dir}/src/index.ts`, import.meta.url)),
-  ]),
-);
 
 const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 const isBuiltin = (id: string) =>
@@ -58,7 +51,8 @@ async function bundleWeb(): Promise<{
     configFile: false,
     logLevel: 'silent',
     root: fileURLToPath(new URL('..', import.meta.url)),
-    resolve: { alias: workspaceAliases },
+    // The sibling packages (and their entry points, such as @imagegpt/core/graph) from source.
+    resolve: { alias: workspaceAliases() },
     plugins: [recorder],
     build: {
       write: false,

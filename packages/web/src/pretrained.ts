@@ -1,5 +1,6 @@
 import type { ImageGPTConfig, ModelHead } from '@imagegpt/config';
-import { bytesPerWeight, type ImageGPTBackend, type ModelDType } from '@imagegpt/core';
+import type { ImageGPTBackend, ModelDType } from '@imagegpt/core';
+import { bytesPerWeight } from '@imagegpt/core/quantize';
 import {
   ImageGPTForCausalImageModeling as CausalBase,
   ImageGPTForImageClassification as ClassifierBase,

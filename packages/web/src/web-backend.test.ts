@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ImageGPTConfig } from '@imagegpt/config';
 import { ImageGPTRunner } from '@imagegpt/core';
-import { compareFloats } from '@imagegpt/heads';
+import { compareFloats } from '@imagegpt/heads/conformance';
 import { goldenCase } from '@imagegpt/test-kit/golden';
 import { describe, expect, it } from 'vitest';
 import { ImageGPTForCausalImageModeling, ImageGPTForImageClassification } from './pretrained.js';

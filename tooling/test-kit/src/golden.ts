@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { ImageGPTConfig } from '@imagegpt/config';
 import { type Checkpoint, readPytorchBin, readSafetensors, type WeightFormat } from '@imagegpt/core';
-import { type CaseMeta, type ConformanceOutput, compareFloats, outputTolerance } from '@imagegpt/heads';
+import type { ConformanceOutput } from '@imagegpt/heads';
+import { type CaseMeta, compareFloats, outputTolerance } from '@imagegpt/heads/conformance';
 import { expect } from 'vitest';
 import { goldenCaseDir, sharedPath } from './golden-cases.mjs';
 

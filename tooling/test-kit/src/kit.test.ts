@@ -30,6 +30,16 @@ describe('golden paths and cases', () => {
     expect(Object.keys(aliases)).toContain('@imagegpt/model-mnist-16');
     for (const entry of Object.values(aliases)) expect(existsSync(entry)).toBe(true);
   });
+
+  it('aliases each package.json subpath to its source, ahead of the root (a prefix match)', () => {
+    const aliases = workspaceAliases();
+    expect(aliases['@imagegpt/core/graph']).toBe(
+      join(REPO_ROOT, 'packages', 'core', 'src', 'graph', 'index.ts'),
+    );
+    expect(aliases['@imagegpt/heads/lbfgs']).toBe(join(REPO_ROOT, 'packages', 'heads', 'src', 'lbfgs.ts'));
+    const order = Object.keys(aliases);
+    expect(order.indexOf('@imagegpt/core/graph')).toBeLessThan(order.indexOf('@imagegpt/core'));
+  });
 });
 
 describe('GoldenCase', () => {

@@ -1,6 +1,12 @@
 import type { UserWorkspaceConfig } from 'vitest/config';
 
-/** `@imagegpt/<name>` → its `src/index.ts`, for every package under packages/. */
+/**
+ * Every import specifier of the workspace's packages (each root and each `exports` subpath, subpaths
+ * first) → its source file under `src/`.
+ */
+export function workspaceEntries(): Record<string, string>;
+
+/** The aliases tests resolve the workspace's packages with: {@link workspaceEntries}. */
 export function workspaceAliases(): Record<string, string>;
 
 /**

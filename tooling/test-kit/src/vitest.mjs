@@ -7,19 +7,41 @@ import { defineProject } from 'vitest/config';
 import { REPO_ROOT } from './golden-cases.mjs';
 
 /**
- * `@imagegpt/<name>` → its `src/index.ts`, for every package under packages/: tests import sibling
- * packages from source, so a change is seen without a rebuild.
+ * Every import specifier of the workspace's packages → its source file: `@imagegpt/<name>` → its
+ * `src/index.ts`, and each subpath in its package.json `exports` (`@imagegpt/core/graph` →
+ * `packages/core/src/graph/index.ts`), found from the built file it names (`./dist/x.js` → `src/x.ts`).
+ * Subpaths come before their package's root, as a prefix alias must come after the longer ones.
  */
-export function workspaceAliases() {
+export function workspaceEntries() {
   const packages = join(REPO_ROOT, 'packages');
-  const aliases = {};
+  const entries = {};
   for (const dir of readdirSync(packages).sort()) {
     const manifest = join(packages, dir, 'package.json');
-    const entry = join(packages, dir, 'src', 'index.ts');
-    if (!existsSync(manifest) || !existsSync(entry)) continue;
-    aliases[JSON.parse(readFileSync(manifest, 'utf8')).name] = entry;
+    if (!existsSync(manifest) || !existsSync(join(packages, dir, 'src', 'index.ts'))) continue;
+    const { name, exports } = JSON.parse(readFileSync(manifest, 'utf8'));
+    const subpaths = Object.keys(exports ?? {}).sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+    for (const subpath of subpaths) {
+      const target = exports[subpath];
+      const built = typeof target === 'string' ? target : (target.import ?? target.default);
+      const source = /^\.\/dist\/(.+)\.js$/.exec(built ?? '');
+      if (!source) throw new Error(`${manifest}: exports["${subpath}"] is not a ./dist/*.js file`);
+      entries[subpath === '.' ? name : `${name}/${subpath.slice(2)}`] = join(
+        packages,
+        dir,
+        'src',
+        `${source[1]}.ts`,
+      );
+    }
   }
-  return aliases;
+  return entries;
+}
+
+/**
+ * The aliases tests resolve the workspace's packages with: {@link workspaceEntries}, so a test sees
+ * a change to a sibling package without a rebuild.
+ */
+export function workspaceAliases() {
+  return workspaceEntries();
 }
 
 /**

@@ -1,5 +1,7 @@
 import { availableParallelism, cpus } from 'node:os';
-import { GraphBuilder, type ImageGPTBackend, OnnxDataType } from '@imagegpt/core';
+import type { ImageGPTBackend } from '@imagegpt/core';
+import { GraphBuilder } from '@imagegpt/core/graph';
+import { OnnxDataType } from '@imagegpt/core/onnx';
 import { timeRuns } from './timing.js';
 
 /** What the machine can do, measured through ONNX Runtime itself (all intra-op threads). */

@@ -1,5 +1,6 @@
 import type { ImageGPTConfig } from '@imagegpt/config';
-import { Checkpoint, expectedImageGPTWeights, type WeightTensor } from '@imagegpt/core';
+import { Checkpoint, type WeightTensor } from '@imagegpt/core';
+import { expectedImageGPTWeights } from '@imagegpt/core/graph';
 import { seededUniform } from './seeded.js';
 
 /**

@@ -1,4 +1,5 @@
-import { type ImageGPTConfig, loadedBytesPerWeight, type ModelDType } from '@imagegpt/node';
+import { loadedBytesPerWeight } from '@imagegpt/core/quantize';
+import type { ImageGPTConfig, ModelDType } from '@imagegpt/node';
 import type { DecodeFigure } from './bench-results.js';
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { buildImageGPTGraph } from '@imagegpt/core/graph';
 import {
-  buildImageGPTGraph,
   ImageGPTConfig,
   loadCheckpoint,
   MODEL_DTYPES,

@@ -1,3 +1,11 @@
+/**
+ * `@imagegpt/core/checkpoint`: the checkpoint readers (also at the root) and what lies under them: the
+ * byte size of each tensor dtype (`DTYPE_SIZES`) and `validateWeights`, the check of names and shapes
+ * against a list of expected tensors.
+ *
+ * @packageDocumentation
+ */
+
 export { Checkpoint, type WeightTensor } from './checkpoint.js';
 export { DTYPE_SIZES, type WeightDType } from './dtype.js';
 export { CheckpointError, type CheckpointErrorInfo } from './errors.js';

@@ -1,3 +1,11 @@
+/**
+ * `@imagegpt/core/generation`: `generate` (also at the root) and the steps it takes, with HF 4.31's
+ * semantics, for other decoding loops: the logits warpers, softmax, argmax and sampling, and the seeded
+ * random streams.
+ *
+ * @packageDocumentation
+ */
+
 export { type AbortSignalLike, createAbortError } from './abort-error.js';
 export { DEFAULT_TOP_K, generate, MAX_GENERATION_ROWS } from './generate.js';
 export { GenerationError } from './generation-error.js';

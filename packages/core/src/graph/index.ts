@@ -1,3 +1,12 @@
+/**
+ * `@imagegpt/core/graph`: the model as ONNX graphs. `buildImageGPTGraph` is the reference graph (HF's
+ * ImageGPT in standard operators, what the goldens check and `igpt export` writes); `buildDecodeGraph`
+ * and `buildPrefillGraph` are the fused graphs the runner decodes and prefills with; `GraphBuilder`
+ * emits the nodes under all three; `expectedImageGPTWeights` lists the tensors a checkpoint must hold.
+ *
+ * @packageDocumentation
+ */
+
 export type { Attention, AttentionOutput } from './attention.js';
 export { FLOAT32_MIN } from './attention.js';
 export type { DecodeGraphOptions } from './decode-graph.js';

@@ -1,3 +1,11 @@
+/**
+ * `@imagegpt/core/model`: the model on a backend. `ImageGPTRunner` (also at the root) and the decoders
+ * its `createDecoder` returns: `ReferenceDecoder` over the reference graph and `FastDecoder` over the
+ * fused decode graph.
+ *
+ * @packageDocumentation
+ */
+
 export type { HeadKind } from '../graph/head-kind.js';
 export type { Decoder, DecoderModel } from './decoder.js';
 export { KVDecoder, ReferenceDecoder } from './decoder.js';

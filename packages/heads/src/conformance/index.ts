@@ -1,3 +1,11 @@
+/**
+ * `@imagegpt/heads/conformance`: `runConformance` (also at the root) and the pieces it compares with:
+ * `compareFloats` (the one allclose), `compareIntegers`, `compareExactFloats`, the one tolerance rule
+ * `outputTolerance`, and `CaseMeta`, a case's `meta.json`.
+ *
+ * @packageDocumentation
+ */
+
 export {
   type CaseMeta,
   ConformanceCaseError,

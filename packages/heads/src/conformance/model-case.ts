@@ -1,6 +1,5 @@
 import { ImageGPTConfig, type ModelHead } from '@imagegpt/config';
 import {
-  applyWarpers,
   type Checkpoint,
   type FileSource,
   type ForwardResult,
@@ -8,8 +7,8 @@ import {
   ImageGPTRunner,
   readPytorchBin,
   readSafetensors,
-  softmaxRows,
 } from '@imagegpt/core';
+import { applyWarpers, softmaxRows } from '@imagegpt/core/generation';
 import { causalLoss, crossEntropy } from '../cross-entropy.js';
 import {
   type CaseMeta,

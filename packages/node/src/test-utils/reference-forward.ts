@@ -1,5 +1,6 @@
-import type { ImageGPTConfig } from '@imagegpt/config';
-import { Checkpoint, expectedImageGPTWeights, type HeadKind, type WeightTensor } from '@imagegpt/core';
+import type { ImageGPTConfig, ModelHead } from '@imagegpt/config';
+import { Checkpoint, type WeightTensor } from '@imagegpt/core';
+import { expectedImageGPTWeights } from '@imagegpt/core/graph';
 
 // A direct float64 transcription of HF's ImageGPT forward (modeling_imagegpt.py), loop by loop, to
 // check the ONNX graph on configs the goldens do not cover (other activations, attention switches).
@@ -55,7 +56,7 @@ function erf(x: number): number {
 export function referenceForward(
   config: ImageGPTConfig,
   checkpoint: Checkpoint,
-  head: HeadKind,
+  head: ModelHead,
   ids: number[][],
   mask: number[][],
   prefix = 'transformer.',
@@ -143,7 +144,7 @@ export function referenceForward(
 /** Seeded weights with the goldens' recipe (activations O(1)): norms U(0.8,1.2), embeddings N(0,0.5²), ... */
 export function randomCheckpoint(
   config: ImageGPTConfig,
-  head: HeadKind,
+  head: ModelHead,
   seed: number,
   prefix = 'transformer.',
 ): Checkpoint {

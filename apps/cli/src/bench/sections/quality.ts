@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { compareFloats } from '@imagegpt/heads/conformance';
 import {
   type Checkpoint,
-  compareFloats,
   ImageGPTConfig,
   ImageGPTForCausalImageModeling,
   ImageGPTRunner,
