@@ -3,13 +3,26 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitepress';
 
 // The API sidebar lists whatever typedoc generated (scripts/build.mjs runs it before this build):
-// one folder per package, api/<package name without @imagegpt/>/index.md.
+// one folder per package, api/<package name without @imagegpt/>/index.md, and inside it one folder
+// per subpath entry point (api/core/graph/index.md). typedoc's own folders (classes/, …) have no index.md.
 const apiDir = fileURLToPath(new URL('../api/', import.meta.url));
-const apiItems = existsSync(apiDir)
-  ? readdirSync(apiDir, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && existsSync(`${apiDir}${d.name}/index.md`))
-      .map((d) => ({ text: `@imagegpt/${d.name}`, link: `/api/${d.name}/` }))
-  : [];
+const entryFolders = (dir: string): string[] =>
+  existsSync(`${apiDir}${dir}`)
+    ? readdirSync(`${apiDir}${dir}`, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && existsSync(`${apiDir}${dir}${d.name}/index.md`))
+        .map((d) => d.name)
+    : [];
+const apiItems = entryFolders('').map((name) => {
+  const subpaths = entryFolders(`${name}/`).map((sub) => ({
+    text: `@imagegpt/${name}/${sub}`,
+    link: `/api/${name}/${sub}/`,
+  }));
+  return {
+    text: `@imagegpt/${name}`,
+    link: `/api/${name}/`,
+    ...(subpaths.length > 0 ? { items: subpaths, collapsed: true } : {}),
+  };
+});
 
 export default defineConfig({
   title: 'ImageGPT.ts',

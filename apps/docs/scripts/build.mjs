@@ -16,19 +16,48 @@ function step(name) {
   console.log(`docs: ${name}`);
 }
 
-// 1. API reference from the doc comments of the public packages, one module per package, written to
-// api/<name without the scope>/index.md (api/config/, …, api/model-mnist-16/) and linked from the sidebar.
+// 1. API reference from the doc comments of the public packages, one module per entry point (each
+// package root and each subpath in its package.json `exports`, such as `@imagegpt/core/graph`), written
+// to api/<name without the scope>/index.md (api/config/, api/core/graph/, …) and linked from the sidebar.
 step('API reference (typedoc)');
 const packageDirs = ['config', 'processor', 'core', 'heads', 'node', 'web', 'models', 'queue'];
 const packages = packageDirs.map((dir) => {
   const json = JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8'));
-  return { dir, name: json.name, description: json.description ?? '' };
+  return { dir, name: json.name, description: json.description ?? '', exports: json.exports };
 });
-const { Application } = await import(
+// Every entry point with its source file (`./dist/graph/index.js` → `src/graph/index.ts`), roots first:
+// typedoc documents a name in the first entry point that exports it, so a name at both a root and a
+// subpath (`generate`, `Checkpoint`) is documented at the root.
+const entryPoints = packages
+  .flatMap((p) =>
+    Object.entries(p.exports).map(([subpath, target]) => {
+      const built = /^\.\/dist\/(.+)\.js$/.exec(target.import);
+      if (!built) throw new Error(`${p.name} exports["${subpath}"]: not a ./dist/*.js file`);
+      return {
+        name: subpath === '.' ? p.name : `${p.name}/${subpath.slice(2)}`,
+        file: join(root, 'packages', p.dir, 'src', `${built[1]}.ts`),
+        module: `${p.dir}/src${built[1] === 'index' ? '' : `/${built[1].replace(/\/index$/, '')}`}`,
+        description: subpath === '.' ? p.description : '',
+      };
+    }),
+  )
+  .sort((a, b) => Number(a.name.split('/').length !== 2) - Number(b.name.split('/').length !== 2));
+// The names each root keeps only as deprecated re-exports for one release (its src/deprecated.ts).
+// typedoc reads no comment on a re-export, so it would document them at the root; they are dropped
+// there as they are made, and documented at the entry point they moved to.
+const deprecatedAtRoot = new Map(
+  packages.map((p) => {
+    const file = join(root, 'packages', p.dir, 'src', 'deprecated.ts');
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const names = [...text.matchAll(/@deprecated[^\n]*\*\/\s*(?:type\s+)?(\w+),/g)].map((m) => m[1]);
+    return [`${p.dir}/src`, new Set(names)];
+  }),
+);
+const { Application, Converter, ReflectionKind } = await import(
   pathToFileURL(join(docs, 'node_modules', 'typedoc', 'dist', 'index.js')).href
 );
 const app = await Application.bootstrapWithPlugins({
-  entryPoints: packageDirs.map((p) => join(root, 'packages', p, 'src', 'index.ts')),
+  entryPoints: entryPoints.map((e) => e.file),
   name: 'ImageGPT.ts API',
   tsconfig: join(docs, 'tsconfig.typedoc.json'),
   plugin: ['typedoc-plugin-markdown'],
@@ -45,19 +74,30 @@ const app = await Application.bootstrapWithPlugins({
   // `@imagegpt/config` is written to `config/`, not `@imagegpt/config/`.
   excludeScopesInPaths: true,
 });
+app.converter.on(Converter.EVENT_CREATE_DECLARATION, (context, reflection) => {
+  const module = reflection.parent;
+  if (module?.kindOf(ReflectionKind.Module) && deprecatedAtRoot.get(module.name)?.has(reflection.name))
+    context.project.removeReflection(reflection);
+});
 const project = await app.convert();
 if (!project) {
   console.error('docs: typedoc could not convert the packages (see the errors above)');
   process.exit(1);
 }
-// typedoc names each module after its path (`config/src`); name it after its package instead.
+// typedoc names each module after its path (`config/src`, `core/src/graph`); name it after its entry point.
 for (const module of project.children ?? []) {
-  const pkg = packages.find((p) => module.name === `${p.dir}/src`);
-  if (pkg === undefined) {
-    console.error(`docs: typedoc made a module ${module.name} that matches no package`);
+  const entry = entryPoints.find((e) => module.name === e.module);
+  if (entry === undefined) {
+    console.error(`docs: typedoc made a module ${module.name} that matches no entry point`);
     process.exit(1);
   }
-  module.name = pkg.name;
+  module.name = entry.name;
+  // A subpath's row on the index page: the first sentence of its @packageDocumentation comment.
+  if (entry.description === '') {
+    const summary = (module.comment?.summary ?? []).map((part) => part.text).join('');
+    const first = summary.replace(/^`[^`]+`:\s*/, '').split(/(?<=\.)\s/)[0] ?? '';
+    entry.description = first.replace(/\s+/g, ' ').replace(/\.$/, '');
+  }
 }
 rmSync(join(docs, 'api'), { recursive: true, force: true });
 await app.generateOutputs(project);
@@ -68,21 +108,24 @@ writeFileSync(
     '# API reference',
     '',
     'Generated by typedoc from the doc comments of each package. `@imagegpt/node` and `@imagegpt/web`',
-    're-export the config, processor, core and heads packages, so an app imports from one of those two',
-    '(and from `@imagegpt/model-mnist-16` for the embedded model). Each name is documented once, in the',
-    'package that defines it.',
+    're-export the user-facing API of the config, processor, core and heads packages, so an app imports',
+    'from one of those two (and from `@imagegpt/model-mnist-16` for the embedded model). The machinery',
+    'under it (graph building, the ONNX codec, quantization, …) has entry points of its own, such as',
+    '`@imagegpt/core/graph`. Each name is documented once, where it lives now.',
     '',
-    '| package | what it holds |',
+    '| entry point | what it holds |',
     '| --- | --- |',
-    ...packages.map((p) => {
-      const dir = p.name.replace(/^@[^/]+\//, '');
-      return `| [${p.name}](${dir}/index.md) | ${p.description} |`;
-    }),
+    ...packages.flatMap((p) =>
+      entryPoints
+        .filter((e) => e.name === p.name || e.name.startsWith(`${p.name}/`))
+        .sort((a, b) => (a.name < b.name ? -1 : 1))
+        .map((e) => `| [${e.name}](${e.name.replace(/^@[^/]+\//, '')}/index.md) | ${e.description} |`),
+    ),
     '',
   ].join('\n'),
 );
-for (const p of packages) {
-  const page = join(docs, 'api', p.name.replace(/^@[^/]+\//, ''), 'index.md');
+for (const e of entryPoints) {
+  const page = join(docs, 'api', e.name.replace(/^@[^/]+\//, ''), 'index.md');
   if (!existsSync(page)) {
     console.error(`docs: typedoc wrote no ${page}`);
     process.exit(1);
@@ -175,10 +218,10 @@ const r = spawnSync(
 );
 if (r.status !== 0) process.exit(r.status ?? 1);
 // The sidebar links /api/<dir>/; VitePress checks links in pages, not in the sidebar, so check here.
-for (const p of packages) {
-  const page = join(docs, '.vitepress', 'dist', 'api', p.name.replace(/^@[^/]+\//, ''), 'index.html');
+for (const e of entryPoints) {
+  const page = join(docs, '.vitepress', 'dist', 'api', e.name.replace(/^@[^/]+\//, ''), 'index.html');
   if (!existsSync(page)) {
-    console.error(`docs: the sidebar links ${p.name} but ${page} was not built`);
+    console.error(`docs: the sidebar links ${e.name} but ${page} was not built`);
     process.exit(1);
   }
 }
