@@ -4,7 +4,8 @@
 // sources and checkpoint readers, the runner and `generate`, and the errors. The machinery under
 // them has its own entry points: `@imagegpt/core/graph` (the three graph builders, GraphBuilder),
 // `/onnx` (the ONNX codec), `/quantize` (block quantization, float16, bytes per weight), `/model`
-// (the decoders), `/generation` (the sampling steps) and `/checkpoint` (dtype sizes, weight checks).
+// (the decoders), `/generation` (the sampling steps), `/checkpoint` (dtype sizes, weight checks,
+// weight file names, shard indexes) and `/hub` (the hub protocol's platform-free parts).
 export type {
   BackendSession,
   BackendSessionOptions,
@@ -53,6 +54,7 @@ export {
   type TokenEvent,
 } from './generation/index.js';
 export type { DecoderKind, PrefillKind } from './graph/index.js';
+export { HubError, type HubErrorDetails, type HubErrorReason } from './hub/index.js';
 export type { FileSource } from './io/index.js';
 export {
   type Decoder,

@@ -148,6 +148,19 @@ export {
 } from '@imagegpt/processor';
 export * from './deprecated.js';
 export {
+  downloadModel,
+  type HubDownloadOptions,
+  type HubDownloadProgress,
+  type HubEnv,
+  type HubSettingsOptions,
+  type HubSnapshot,
+  type HubSnapshotLocation,
+  hfHome,
+  hubCacheDir,
+  hubSnapshotLocation,
+  isHubOffline,
+} from './hub/index.js';
+export {
   type DecodeImageOptions,
   decodeImage,
   encodePng,

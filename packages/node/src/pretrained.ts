@@ -1,24 +1,91 @@
 import { stat } from 'node:fs/promises';
-import type { ImageGPTBackend } from '@imagegpt/core';
+import { HubError, type ImageGPTBackend, isRepoId } from '@imagegpt/core';
 import {
   ImageGPTForCausalImageModeling as CausalBase,
   ImageGPTForImageClassification as ClassifierBase,
   type LoadOptions,
   ImageGPTModel as ModelBase,
 } from '@imagegpt/heads';
+import { downloadModel, type HubDownloadOptions } from './hub/download-model.js';
 import { createNodeBackend } from './node-backend.js';
 import { NodeError } from './node-error.js';
 import { NodeFileSource } from './node-file-source.js';
 
 /**
  * Options for `fromPretrained` in Node: the heads' {@link LoadOptions} (prefer, sessionOptions, dtype,
- * decoder, prefill, onProgress), with the backend optional.
+ * decoder, prefill), with the backend optional, and for a hub id the download options (revision,
+ * token, cacheDir, localFilesOnly, endpoint; see {@link HubDownloadOptions}).
  */
-export interface NodePretrainedOptions extends Omit<LoadOptions, 'backend'> {
+export interface NodePretrainedOptions
+  extends Omit<LoadOptions, 'backend' | 'onProgress'>,
+    Omit<HubDownloadOptions, 'onProgress' | 'prefer'> {
   /** A backend to use instead of a fresh onnxruntime-node one. */
   backend?: ImageGPTBackend;
   /** Intra-op threads; default all cores. */
   threads?: number;
+  /**
+   * Called as files arrive: `stage: 'download'` while a hub model downloads into the cache, no
+   * stage while weight files are read.
+   */
+  onProgress?: (e: { file: string; loaded: number; total?: number; stage?: 'download' }) => void;
+}
+
+/**
+ * The folder to load: `dir` itself when it exists (a local folder wins over a hub id of the same
+ * name, as in transformers), else, when it is a hub repo id (`org/name` or `name`), its snapshot
+ * in the hub cache, downloaded first when needed.
+ */
+async function modelFolder(dir: string | URL, options: NodePretrainedOptions): Promise<string | URL> {
+  if (typeof dir !== 'string' || !isRepoId(dir) || dir.startsWith('.')) return dir;
+  if (
+    await stat(dir).then(
+      () => true,
+      () => false,
+    )
+  )
+    return dir;
+  const {
+    revision,
+    token,
+    cacheDir,
+    localFilesOnly,
+    endpoint,
+    env,
+    onWarning,
+    retryDelayMs,
+    lockStaleMs,
+    onProgress,
+    prefer,
+  } = options;
+  try {
+    const snapshot = await downloadModel(dir, {
+      ...(revision === undefined ? {} : { revision }),
+      ...(token === undefined ? {} : { token }),
+      ...(cacheDir === undefined ? {} : { cacheDir }),
+      ...(localFilesOnly === undefined ? {} : { localFilesOnly }),
+      ...(endpoint === undefined ? {} : { endpoint }),
+      ...(env === undefined ? {} : { env }),
+      ...(onWarning === undefined ? {} : { onWarning }),
+      ...(retryDelayMs === undefined ? {} : { retryDelayMs }),
+      ...(lockStaleMs === undefined ? {} : { lockStaleMs }),
+      ...(onProgress === undefined ? {} : { onProgress }),
+      ...(prefer === undefined ? {} : { prefer }),
+    });
+    return snapshot.folder;
+  } catch (e) {
+    if (
+      e instanceof HubError &&
+      (e.reason === 'not-found' || e.reason === 'offline' || e.reason === 'unauthorized')
+    ) {
+      // The name may have been meant as a folder: say that there is none either.
+      throw new HubError(
+        `${e.message.replace(/[.;]\s*$/, '')} (and there is no local folder named ${dir})`,
+        e,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
 }
 
 /**
@@ -40,8 +107,21 @@ async function checkModelFolder(files: NodeFileSource): Promise<void> {
 }
 
 async function wire(dir: string | URL, options: NodePretrainedOptions) {
-  const { backend, threads, ...load } = options;
-  const files = new NodeFileSource(dir);
+  const {
+    backend,
+    threads,
+    revision: _revision,
+    token: _token,
+    cacheDir: _cacheDir,
+    localFilesOnly: _localFilesOnly,
+    endpoint: _endpoint,
+    env: _env,
+    onWarning: _onWarning,
+    retryDelayMs: _retryDelayMs,
+    lockStaleMs: _lockStaleMs,
+    ...load
+  } = options;
+  const files = new NodeFileSource(await modelFolder(dir, options));
   await checkModelFolder(files);
   return {
     files,
@@ -63,7 +143,10 @@ async function wire(dir: string | URL, options: NodePretrainedOptions) {
  * ```
  */
 export class ImageGPTModel extends ModelBase {
-  /** Loads a Hugging Face folder (config.json, weights, optional preprocessor_config.json). */
+  /**
+   * Loads a Hugging Face model folder (config.json, weights, optional preprocessor_config.json),
+   * or a hub repo id (`openai/imagegpt-small`) through the hub cache.
+   */
   static async fromPretrained(
     dir: string | URL,
     options: NodePretrainedOptions = {},
@@ -84,7 +167,10 @@ export class ImageGPTModel extends ModelBase {
  * ```
  */
 export class ImageGPTForCausalImageModeling extends CausalBase {
-  /** Loads a Hugging Face folder (config.json, weights, preprocessor_config.json). */
+  /**
+   * Loads a Hugging Face model folder (config.json, weights, preprocessor_config.json), or a hub
+   * repo id (`openai/imagegpt-small`) through the hub cache.
+   */
   static async fromPretrained(
     dir: string | URL,
     options: NodePretrainedOptions = {},
@@ -105,7 +191,10 @@ export class ImageGPTForCausalImageModeling extends CausalBase {
  * ```
  */
 export class ImageGPTForImageClassification extends ClassifierBase {
-  /** Loads a Hugging Face folder (config.json, weights, preprocessor_config.json). */
+  /**
+   * Loads a Hugging Face model folder (config.json, weights, preprocessor_config.json), or a hub
+   * repo id (`openai/imagegpt-small`) through the hub cache.
+   */
   static async fromPretrained(
     dir: string | URL,
     options: NodePretrainedOptions = {},

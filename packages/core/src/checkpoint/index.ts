@@ -15,6 +15,7 @@ export {
   loadCheckpoint,
   WEIGHT_FORMATS,
   type WeightFormat,
+  weightFormatOrder,
 } from './load.js';
 export { type ReadPytorchBinOptions, readPytorchBin } from './pytorch-zip.js';
 export {
@@ -30,3 +31,4 @@ export {
   writeSafetensors,
 } from './safetensors.js';
 export { type ExpectedWeight, type ValidateWeightsOptions, validateWeights } from './validate.js';
+export { readShardIndex, WEIGHT_FILES, type WeightFileNames } from './weight-files.js';

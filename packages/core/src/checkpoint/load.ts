@@ -1,15 +1,10 @@
 import { strFromU8 } from 'fflate';
-import {
-  canReadRanges,
-  type FileSource,
-  fileLocation,
-  isPlainRelativePath,
-  type RangedFileSource,
-} from '../io/file-source.js';
+import { canReadRanges, type FileSource, fileLocation, type RangedFileSource } from '../io/file-source.js';
 import { Checkpoint } from './checkpoint.js';
 import { CheckpointError } from './errors.js';
 import { readPytorchBin } from './pytorch-zip.js';
 import { type ByteRangeReader, readSafetensors, readSafetensorsByRange } from './safetensors.js';
+import { readShardIndex, WEIGHT_FILES } from './weight-files.js';
 
 // FileSource lives in io/ now; re-exported so imports of it from here keep working.
 export type { FileSource } from '../io/file-source.js';
@@ -36,6 +31,12 @@ export interface LoadCheckpointOptions {
   /** Which format to look for first when a folder has both; default `'safetensors'`. */
   readonly prefer?: WeightFormat;
   /**
+   * The only formats to look for (in {@link WEIGHT_FORMATS} order unless `prefer` says otherwise);
+   * default all. `igpt conformance --weights bin` passes `['bin']` so a case's safetensors file
+   * cannot stand in for the format under test.
+   */
+  readonly formats?: readonly WeightFormat[];
+  /**
    * Called as each file's bytes arrive: per chunk for whole-file reads, per tensor when a
    * safetensors file is read by range. The last call for a file has `loaded === total`.
    */
@@ -43,16 +44,13 @@ export interface LoadCheckpointOptions {
 }
 
 /** The files Hugging Face writes, single-file before sharded, as `from_pretrained` looks for them. */
-const CANDIDATES: Readonly<Record<WeightFormat, readonly { path: string; sharded: boolean }[]>> = {
-  safetensors: [
-    { path: 'model.safetensors', sharded: false },
-    { path: 'model.safetensors.index.json', sharded: true },
-  ],
-  bin: [
-    { path: 'pytorch_model.bin', sharded: false },
-    { path: 'pytorch_model.bin.index.json', sharded: true },
-  ],
-};
+function candidatesOf(format: WeightFormat): { path: string; sharded: boolean }[] {
+  const { single, index } = WEIGHT_FILES[format];
+  return [
+    { path: single, sharded: false },
+    { path: index, sharded: true },
+  ];
+}
 
 /**
  * Loads the weights of a Hugging Face model folder: `model.safetensors`, a sharded
@@ -67,11 +65,9 @@ export async function loadCheckpoint(
   options: LoadCheckpointOptions = {},
 ): Promise<Checkpoint> {
   // The preferred format first, the rest in their default order (a stable sort keeps it).
-  const formats = [...WEIGHT_FORMATS].sort(
-    (a, b) => Number(b === options.prefer) - Number(a === options.prefer),
-  );
+  const formats = weightFormatOrder(options.prefer, options.formats);
   const candidates = formats.flatMap((format) =>
-    CANDIDATES[format].map((candidate) => ({ ...candidate, format })),
+    candidatesOf(format).map((candidate) => ({ ...candidate, format })),
   );
   for (const { path, sharded, format } of candidates) {
     if (!(await files.exists(path))) continue;
@@ -80,6 +76,20 @@ export async function loadCheckpoint(
   throw new CheckpointError(`no checkpoint found; looked for ${candidates.map((c) => c.path).join(', ')}`, {
     file: files.location,
   });
+}
+
+/**
+ * The weight formats to look for, in order: `prefer` first, then the rest of `formats` (default
+ * {@link WEIGHT_FORMATS}) in their default order.
+ */
+export function weightFormatOrder(
+  prefer?: WeightFormat,
+  formats: readonly WeightFormat[] = WEIGHT_FORMATS,
+): WeightFormat[] {
+  // A stable sort keeps the default order behind the preferred format.
+  return WEIGHT_FORMATS.filter((f) => formats.includes(f)).sort(
+    (a, b) => Number(b === prefer) - Number(a === prefer),
+  );
 }
 
 /** One checkpoint file: safetensors by range when the source allows it, otherwise read whole. */
@@ -147,30 +157,8 @@ async function loadSharded(
   const indexName = fileLocation(files, indexPath);
   const fail = (message: string, details?: string[]) =>
     new CheckpointError(message, details === undefined ? { file: indexName } : { file: indexName, details });
-  let index: unknown;
-  try {
-    index = JSON.parse(strFromU8(await read(files, indexPath, options)));
-  } catch (error) {
-    if (error instanceof CheckpointError) throw error;
-    throw fail(`is not JSON: ${(error as Error).message}`);
-  }
-  const weightMap =
-    typeof index === 'object' && index !== null ? (index as Record<string, unknown>).weight_map : undefined;
-  if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap)) {
-    throw fail('has no "weight_map" object (tensor name → shard file)');
-  }
-
-  const shardOf = new Map<string, string>();
-  for (const [name, shard] of Object.entries(weightMap)) {
-    if (typeof shard !== 'string' || !isPlainRelativePath(shard)) {
-      throw fail(
-        `weight_map["${name}"] = ${JSON.stringify(shard)} is not a relative file name inside the model folder`,
-      );
-    }
-    shardOf.set(name, shard);
-  }
+  const shardOf = readShardIndex(strFromU8(await read(files, indexPath, options)), indexName);
   const shards = [...new Set(shardOf.values())];
-  if (shards.length === 0) throw fail('weight_map is empty');
 
   const parts: Checkpoint[] = [];
   for (const shard of shards) {
