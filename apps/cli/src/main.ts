@@ -4,6 +4,7 @@ import { benchCommand } from './commands/bench.js';
 import { classifyCommand } from './commands/classify.js';
 import { completeCommand } from './commands/complete.js';
 import { conformanceCommand } from './commands/conformance.js';
+import { downloadCommand } from './commands/download.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { featuresCommand } from './commands/features.js';
@@ -13,6 +14,7 @@ import { paletteCommand } from './commands/palette.js';
 import { probeCommand } from './commands/probe.js';
 import { workerCommand } from './commands/worker.js';
 import { type Io, processIo } from './context.js';
+import { resolveModelFlag } from './hub-model.js';
 
 /** Parses a positive integer flag, naming the flag on error. */
 export function int(flag: string, min = 1) {
@@ -48,9 +50,19 @@ export function common(cmd: Command): Command {
     );
 }
 
-/** `--model <dir>` of every command that runs a model: the embedded MNIST model when absent. */
-export function modelOption(): Option {
-  return new Option('--model <dir>', 'Hugging Face model folder (default: the embedded MNIST model)');
+/**
+ * `--model <dir|id>` of every command that runs a model: a Hugging Face model folder or a hub id
+ * (`org/name`, fetched into the hub cache); the embedded MNIST model when absent.
+ */
+export function modelOption(
+  description = 'Hugging Face model folder or hub id org/name (default: the embedded MNIST model)',
+): Option {
+  return new Option('--model <dir|id>', description);
+}
+
+/** `--revision <rev>`, added to every command that has `--model`: the branch, tag or commit of a hub id. */
+export function revisionOption(): Option {
+  return new Option('--revision <rev>', 'branch, tag or commit of a --model hub id (default: main)');
 }
 
 /** `--scale <s>` of the commands that write a PNG grid: 8 makes 16×16 digits 128 pixels wide. */
@@ -88,7 +100,9 @@ export function buildProgram(io: Io): Command {
       writeErr: (s) => io.err(s.replace(/\n$/, '')),
       outputError: () => {},
     })
-    .exitOverride();
+    .exitOverride()
+    // A hub id given to --model becomes its snapshot folder before any command reads it.
+    .hook('preAction', (_program, action) => resolveModelFlag(action, io));
   program.addHelpText(
     'after',
     `
@@ -98,6 +112,7 @@ Examples:
   $ igpt generate --n 16 --seed 1 --out digits.png
   $ igpt complete digit.png --fraction 0.5 --n 4
   $ igpt classify digit.png --json
+  $ igpt generate --model openai/imagegpt-small --n 4
   $ igpt conformance ../shared/golden/tiny-causal --weights bin`,
   );
   for (const register of [
@@ -113,8 +128,10 @@ Examples:
     conformanceCommand,
     benchCommand,
     workerCommand,
+    downloadCommand,
   ]) {
     const cmd = register(io);
+    if (cmd.options.some((o) => o.long === '--model')) cmd.addOption(revisionOption());
     cmd.exitOverride().configureOutput({
       writeOut: (s) => io.out(s.replace(/\n$/, '')),
       writeErr: (s) => io.err(s.replace(/\n$/, '')),

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,31 @@ export function igpt(args: string[], options: { cwd?: string; env?: Record<strin
   });
   const why = r.error ? `spawn error: ${r.error.message}` : r.signal ? `killed by ${r.signal}` : '';
   return { code: r.status ?? -1, stdout: r.stdout, stderr: why ? `${why}\n${r.stderr}` : r.stderr };
+}
+
+/**
+ * Runs `igpt ...args` without blocking this process, for tests whose server runs in this process
+ * (a loopback hub) or that run several commands at once.
+ */
+export function igptAsync(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliRun> {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build the CLI first (pnpm build)`);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd ?? REPO,
+      env: { ...process.env, FORCE_COLOR: '0', ...options.env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', (e) => resolve({ code: -1, stdout, stderr: `spawn error: ${e.message}\n${stderr}` }));
+    child.on('close', (code, signal) =>
+      resolve({ code: code ?? -1, stdout, stderr: signal ? `killed by ${signal}\n${stderr}` : stderr }),
+    );
+  });
 }
 
 /** Parses the JSON printed by a `--json` run, with the output in the failure message. */

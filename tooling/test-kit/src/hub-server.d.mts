@@ -35,6 +35,7 @@ export interface HubServer {
   blobIdOf(repo: string, file: string): string | undefined;
   dropAfter(file: string, bytes: number, times?: number): void;
   stallAfter(file: string, bytes: number, times?: number): void;
+  delay(file: string, ms: number, times?: number): void;
   corrupt(file: string, times?: number): void;
   redirectLoop(file: string): void;
   clearFaults(): void;

@@ -130,6 +130,11 @@ export async function startHubServer({ repos }) {
     if (range) res.setHeader('Content-Range', `bytes ${start}-${bytes.length - 1}/${bytes.length}`);
     res.writeHead(range ? 206 : 200);
     if (req.method === 'HEAD') return res.end();
+    const delay = takeFault('delay', name);
+    if (delay) {
+      setTimeout(() => res.end(body), delay.bytes);
+      return;
+    }
     const drop = takeFault('drop', name);
     const stall = drop ? undefined : takeFault('stall', name);
     const cut = drop ?? stall;
@@ -248,6 +253,10 @@ export async function startHubServer({ repos }) {
     /** The next `times` GETs of `file` send `bytes` bytes, then go silent with the connection open. */
     stallAfter(file, bytes, times = 1) {
       faults.push({ kind: 'stall', file, bytes, times });
+    },
+    /** The next `times` GETs of `file` wait `ms` milliseconds before sending the body. */
+    delay(file, ms, times = 1) {
+      faults.push({ kind: 'delay', file, bytes: ms, times });
     },
     /** The next `times` GETs of `file` send bytes of the right size whose sha256 is wrong. */
     corrupt(file, times = 1) {

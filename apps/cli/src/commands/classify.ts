@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { type GlobalOptions, type Io, report } from '../context.js';
-import { common, int } from '../main.js';
+import { common, int, modelOption } from '../main.js';
 import { loadClassifier, readImages } from './shared.js';
 
 interface ClassifyFlags extends GlobalOptions {
@@ -13,7 +13,7 @@ export function classifyCommand(io: Io): Command {
   return common(new Command('classify'))
     .description('classify images with an ImageGPTForImageClassification checkpoint')
     .argument('<images...>', 'image files (PNG, JPEG, WebP)')
-    .option('--model <dir>', 'classifier folder (default: the embedded MNIST classifier)')
+    .addOption(modelOption('classifier folder or hub id org/name (default: the embedded MNIST classifier)'))
     .addOption(new Option('--top <k>', 'labels to show per image').default(3).argParser(int('--top')))
     .addHelpText(
       'after',
