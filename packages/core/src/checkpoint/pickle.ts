@@ -215,6 +215,31 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): PickleVal
   }
 }
 
+/**
+ * Reads the pickle that starts at byte `start` of `bytes` and says where it ended: for files that
+ * hold several pickles in a row, as the pre-1.6 `torch.save` format does.
+ *
+ * @example
+ * const { value: magic, end } = unpickleAt(bytes, 0, { source: 'pytorch_model.bin', globals: new Map() });
+ */
+export function unpickleAt(
+  bytes: Uint8Array,
+  start: number,
+  options: UnpickleOptions,
+): { value: PickleValue; end: number } {
+  const reader = new Unpickler(bytes, options, start);
+  try {
+    return { value: reader.run(), end: reader.position };
+  } catch (error) {
+    if (error instanceof CheckpointError) throw error;
+    throw new CheckpointError(
+      `pickle could not be read: ${(error as Error).message}`,
+      { file: options.source },
+      { cause: error },
+    );
+  }
+}
+
 class Unpickler {
   readonly #bytes: Uint8Array;
   readonly #view: DataView;
@@ -227,11 +252,17 @@ class Unpickler {
   readonly #limits: UnpickleLimits;
   #values = 0;
 
-  constructor(bytes: Uint8Array, options: UnpickleOptions) {
+  constructor(bytes: Uint8Array, options: UnpickleOptions, start = 0) {
     this.#bytes = bytes;
+    this.#pos = start;
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#options = options;
     this.#limits = { ...DEFAULT_UNPICKLE_LIMITS, ...options.limits };
+  }
+
+  /** The byte after the last one read (after STOP once {@link run} returns). */
+  get position(): number {
+    return this.#pos;
   }
 
   #fail(message: string): CheckpointError {
