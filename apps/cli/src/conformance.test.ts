@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors, writeSafetensors } from '@imagegpt/core';
 import { goldenCases, goldenDir } from '@imagegpt/test-kit';
@@ -97,6 +97,41 @@ describe('pnpm igpt conformance (CONFORMANCE.md contract)', () => {
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as Report;
     expect(report.outputs.find((o) => o.name === 'pooled')).toMatchObject({ pass: false });
+  });
+
+  it('accepts a case whose weights are an index and its shards, for either --weights value', () => {
+    const dir = join(tempDir(), 'case');
+    cpSync(join(GOLDEN, 'tiny-causal'), dir, { recursive: true });
+    // safetensors: two shards and model.safetensors.index.json in place of model.safetensors.
+    const whole = readSafetensors(readFileSync(join(dir, 'model.safetensors')), {
+      source: 'model.safetensors',
+    });
+    const names = whole.names();
+    const shards = [names.slice(0, names.length >> 1), names.slice(names.length >> 1)];
+    const weightMap: Record<string, string> = {};
+    shards.forEach((part, i) => {
+      const file = `model-0000${i + 1}-of-00002.safetensors`;
+      const tensors = part.map((n) => ({ ...whole.get(n), data: whole.get(n).bytes }));
+      writeFileSync(join(dir, file), writeSafetensors(tensors, { format: 'pt' }));
+      for (const n of part) weightMap[n] = file;
+    });
+    writeFileSync(
+      join(dir, 'model.safetensors.index.json'),
+      JSON.stringify({ metadata: {}, weight_map: weightMap }),
+    );
+    rmSync(join(dir, 'model.safetensors'));
+    // bin: the whole state dict as the one shard of pytorch_model.bin.index.json.
+    renameSync(join(dir, 'pytorch_model.bin'), join(dir, 'pytorch_model-00001-of-00001.bin'));
+    const binMap = Object.fromEntries(names.map((n) => [n, 'pytorch_model-00001-of-00001.bin']));
+    writeFileSync(
+      join(dir, 'pytorch_model.bin.index.json'),
+      JSON.stringify({ metadata: {}, weight_map: binMap }),
+    );
+    for (const weights of ['safetensors', 'bin']) {
+      const run = igpt(['conformance', dir, '--weights', weights, '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ weights, pass: true });
+    }
   });
 
   it('exits 2 on a folder that is not a case', () => {

@@ -5,8 +5,7 @@ import {
   type ForwardResult,
   generate,
   ImageGPTRunner,
-  readPytorchBin,
-  readSafetensors,
+  loadCheckpoint,
 } from '@imagegpt/core';
 import { applyWarpers, softmaxRows } from '@imagegpt/core/generation';
 import { causalLoss, crossEntropy } from '../cross-entropy.js';
@@ -49,15 +48,14 @@ export async function runModelCase(
 ): Promise<ConformanceReport> {
   const weights = options.weights ?? 'safetensors';
   const config = await readConfig(files);
-  const weightFile = weights === 'bin' ? 'pytorch_model.bin' : 'model.safetensors';
   let checkpoint: Checkpoint;
   try {
-    const bytes = await files.read(weightFile);
-    const source = `${files.location}/${weightFile}`;
-    checkpoint = weights === 'bin' ? readPytorchBin(bytes, { source }) : readSafetensors(bytes, { source });
+    // The format under test only: its single file, or its index and shards.
+    checkpoint = await loadCheckpoint(files, { formats: [weights] });
   } catch (e) {
-    throw new ConformanceCaseError(`${files.location}/${weightFile}: ${errText(e)}`);
+    throw new ConformanceCaseError(errText(e));
   }
+  const weightFile = checkpoint.source;
   const io = await readCaseIo(files);
   const head: ModelHead = meta.head === 'ImageGPTForImageClassification' ? 'classifier' : 'causal';
   let runner: ImageGPTRunner;
@@ -65,7 +63,7 @@ export async function runModelCase(
     runner = await ImageGPTRunner.create({ backend: options.backend, config, checkpoint, head });
   } catch (e) {
     // Weights that do not fit the config make the case unreadable (exit 2), not a failed output.
-    throw new ConformanceCaseError(`${files.location}/${weightFile}: ${errText(e)}`);
+    throw new ConformanceCaseError(`${weightFile}: ${errText(e)}`);
   }
   const outputs: ConformanceOutput[] = [];
   const push = (o: ConformanceOutput) => {
