@@ -148,6 +148,7 @@ export {
 } from '@imagegpt/processor';
 export * from './deprecated.js';
 export { DEFAULT_CACHE_NAME, FetchFileSource, type FetchFileSourceOptions } from './fetch-file-source.js';
+export { isHubName, resolveHubFolder, type WebHubFolder, type WebHubOptions } from './hub-folder.js';
 export {
   decodeImage,
   toImageData,

@@ -8,6 +8,7 @@ import {
   ImageGPTModel as ModelBase,
 } from '@imagegpt/heads';
 import { FetchFileSource } from './fetch-file-source.js';
+import { isHubName, resolveHubFolder } from './hub-folder.js';
 import { createWebBackend, type WasmPaths, WebBackend, type WebDevice } from './web-backend.js';
 
 /**
@@ -30,6 +31,12 @@ export interface WebPretrainedOptions extends Omit<LoadOptions, 'backend'> {
   headers?: Record<string, string>;
   /** The `fetch` to download with. */
   fetch?: typeof fetch;
+  /** For a hub id: branch, tag or commit (default `main`; pin a commit for reproducible, cacheable loads). */
+  revision?: string;
+  /** For a hub id: a token for private or gated repos, sent to the endpoint as `Authorization: Bearer …`. */
+  token?: string;
+  /** For a hub id: the hub's base URL; default https://huggingface.co. */
+  endpoint?: string;
 }
 
 /**
@@ -52,15 +59,44 @@ async function checkModelSize(
   );
 }
 
-function wire(
-  url: string | URL,
+async function wire(
+  name: string | URL,
   options: WebPretrainedOptions,
   head: ModelHead,
-): { files: FetchFileSource; load: LoadOptions } {
-  const { backend, device, threads, wasmPaths, cache, headers, fetch, beforeWeights, ...rest } = options;
+): Promise<{ files: FetchFileSource; load: LoadOptions }> {
+  const {
+    backend,
+    device,
+    threads,
+    wasmPaths,
+    cache,
+    headers,
+    fetch,
+    beforeWeights,
+    revision,
+    token,
+    endpoint,
+    ...rest
+  } = options;
+  // A hub id becomes its resolve URL at a fixed commit, so the Cache API keys never go stale.
+  const url = isHubName(name)
+    ? (
+        await resolveHubFolder(name, {
+          ...(revision === undefined ? {} : { revision }),
+          ...(token === undefined ? {} : { token }),
+          ...(endpoint === undefined ? {} : { endpoint }),
+          ...(fetch === undefined ? {} : { fetch }),
+          ...(cache === undefined ? {} : { cache }),
+        })
+      ).url
+    : name;
+  const allHeaders = {
+    ...headers,
+    ...(isHubName(name) && token !== undefined ? { Authorization: `Bearer ${token}` } : {}),
+  };
   const files = new FetchFileSource(url, {
     ...(cache === undefined ? {} : { cache }),
-    ...(headers === undefined ? {} : { headers }),
+    ...(Object.keys(allHeaders).length === 0 ? {} : { headers: allHeaders }),
     ...(fetch === undefined ? {} : { fetch }),
   });
   const runtime =
@@ -89,14 +125,17 @@ function wire(
  *
  * @example
  * ```ts
- * const model = await ImageGPTModel.fromPretrained('https://huggingface.co/openai/imagegpt-small/resolve/main/');
+ * const model = await ImageGPTModel.fromPretrained('openai/imagegpt-small', { revision: '<a commit id>' });
  * const [features] = await model.features([await toRawImage(img)], { layer: 12 });
  * ```
  */
 export class ImageGPTModel extends ModelBase {
-  /** Loads a Hugging Face model folder served at `url` (config.json, weights, optional preprocessor_config.json). */
+  /**
+   * Loads a hub model by id (`openai/imagegpt-small`), or a Hugging Face model folder served at a
+   * URL (config.json, weights, optional preprocessor_config.json).
+   */
   static async fromPretrained(url: string | URL, options: WebPretrainedOptions = {}): Promise<ImageGPTModel> {
-    const { files, load } = wire(url, options, 'base');
+    const { files, load } = await wire(url, options, 'base');
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
@@ -112,12 +151,15 @@ export class ImageGPTModel extends ModelBase {
  * ```
  */
 export class ImageGPTForCausalImageModeling extends CausalBase {
-  /** Loads a Hugging Face model folder served at `url` (config.json, weights, preprocessor_config.json). */
+  /**
+   * Loads a hub model by id (`openai/imagegpt-small`), or a Hugging Face model folder served at a
+   * URL (config.json, weights, preprocessor_config.json).
+   */
   static async fromPretrained(
     url: string | URL,
     options: WebPretrainedOptions = {},
   ): Promise<ImageGPTForCausalImageModeling> {
-    const { files, load } = wire(url, options, 'causal');
+    const { files, load } = await wire(url, options, 'causal');
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
@@ -133,12 +175,15 @@ export class ImageGPTForCausalImageModeling extends CausalBase {
  * ```
  */
 export class ImageGPTForImageClassification extends ClassifierBase {
-  /** Loads a Hugging Face model folder served at `url` (config.json, weights, preprocessor_config.json). */
+  /**
+   * Loads a hub model by id (`openai/imagegpt-small`), or a Hugging Face model folder served at a
+   * URL (config.json, weights, preprocessor_config.json).
+   */
   static async fromPretrained(
     url: string | URL,
     options: WebPretrainedOptions = {},
   ): Promise<ImageGPTForImageClassification> {
-    const { files, load } = wire(url, options, 'classifier');
+    const { files, load } = await wire(url, options, 'classifier');
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
