@@ -27,6 +27,7 @@ import { cacheScenario } from './browser/scenarios/cache.mjs';
 import { conformanceScenario } from './browser/scenarios/conformance.mjs';
 import { buildDocsSite, docsDemoScenario } from './browser/scenarios/docs-demo.mjs';
 import { generationScenario, workerScenario } from './browser/scenarios/generation.mjs';
+import { hubScenario } from './browser/scenarios/hub.mjs';
 import { imageChecksScenario } from './browser/scenarios/image-checks.mjs';
 import { nodeReference } from './browser/scenarios/node-reference.mjs';
 import { WEBGPU_ARGS, webgpuScenario } from './browser/scenarios/webgpu.mjs';
@@ -120,6 +121,7 @@ await withChromium(chromium, { executablePath, profilePrefix: 'igpt-chromium-' }
   await generationScenario(scenario);
   await imageChecksScenario(scenario);
   await cacheScenario(scenario);
+  await hubScenario(scenario, join(paths.models, 'igpt-mnist-16'));
   await workerScenario(scenario);
   await page.screenshot({ path: join(artifacts, 'browser-conformance.png'), fullPage: true });
   report.pageLogs = logs;

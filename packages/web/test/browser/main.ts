@@ -50,6 +50,15 @@ export interface BrowserSuite {
   device(): Promise<{ device: 'wasm' | 'webgpu'; adapter?: string; webgpuBackendStarted?: boolean }>;
   /** Loads the embedded model twice through the Cache API (the named cache emptied first). */
   cacheCheck(cacheName: string): Promise<{ cachedUrls: string[]; sameTokens: boolean; tokens: number[][] }>;
+  /**
+   * Loads a hub id twice from a stand-in hub (its endpoint given) through the Cache API: the
+   * commit it resolved to, the cached URLs and the greedy tokens of each load.
+   */
+  hubCheck(
+    endpoint: string,
+    repo: string,
+    token: string,
+  ): Promise<{ cachedUrls: string[]; sameTokens: boolean; tokens: number[][]; error?: string }>;
 }
 
 declare global {
@@ -282,6 +291,37 @@ async function cacheCheck(
   return { cachedUrls, sameTokens: JSON.stringify(runs[0]) === JSON.stringify(runs[1]), tokens: runs[0]! };
 }
 
+async function hubCheck(
+  endpoint: string,
+  repo: string,
+  token: string,
+): Promise<{ cachedUrls: string[]; sameTokens: boolean; tokens: number[][]; error?: string }> {
+  const cacheName = 'igpt-hub-test';
+  await caches.delete(cacheName);
+  const runs: number[][][] = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      const m = await ImageGPTForCausalImageModeling.fromPretrained(repo, {
+        backend,
+        cache: cacheName,
+        endpoint,
+        token,
+      });
+      try {
+        runs.push((await m.generate({ doSample: false, maxLength: 1 + 32 })).sequences);
+      } finally {
+        await m.dispose();
+      }
+    }
+  } catch (e) {
+    return { cachedUrls: [], sameTokens: false, tokens: [], error: String(e) };
+  }
+  const cache = await caches.open(cacheName);
+  const cachedUrls = (await cache.keys()).map((r) => r.url).sort();
+  await caches.delete(cacheName);
+  return { cachedUrls, sameTokens: JSON.stringify(runs[0]) === JSON.stringify(runs[1]), tokens: runs[0]! };
+}
+
 window.igpt = {
   crossOriginIsolated: globalThis.crossOriginIsolated,
   threads,
@@ -291,6 +331,7 @@ window.igpt = {
   worker,
   device: deviceInUse,
   cacheCheck,
+  hubCheck,
 };
 status.textContent = 'ready';
 document.title = 'ready';
