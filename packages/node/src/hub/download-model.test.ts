@@ -15,6 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scanCacheDir } from '@huggingface/hub';
 import { CheckpointError, HubError } from '@imagegpt/core';
 import { mnistCausalUrl } from '@imagegpt/model-mnist-16';
 import { type HubServer, startHubServer } from '@imagegpt/test-kit/hub-server';
@@ -159,6 +160,23 @@ describe('downloadModel against a stand-in hub', () => {
     expect(seen.filter((r) => r.host === 'lfs' && r.method === 'GET')).toHaveLength(1);
     const last = events.filter((e) => e.file === 'model.safetensors').at(-1);
     expect(last).toMatchObject({ loaded: WEIGHTS.length, total: WEIGHTS.length, stage: 'download' });
+  });
+
+  it('writes a cache that @huggingface/hub’s scanCacheDir reads: repo, commit, refs and files', async () => {
+    const cacheDir = tempCache();
+    const snapshot = await downloadModel('org/mnist', options(cacheDir));
+    const scan = await scanCacheDir(cacheDir);
+    expect(scan.warnings).toEqual([]);
+    expect(scan.repos.map((r) => r.id)).toEqual([{ name: 'org/mnist', type: 'model' }]);
+    const [revision] = scan.repos[0]!.revisions;
+    expect(scan.repos[0]!.revisions).toHaveLength(1);
+    expect(revision).toMatchObject({ commitOid: snapshot.commit, refs: ['main'], path: snapshot.folder });
+    expect(revision!.files.map((f) => f.path.slice(snapshot.folder.length + 1)).sort()).toEqual(
+      [...snapshot.files].sort(),
+    );
+    for (const f of revision!.files)
+      expect(f.blob.path.startsWith(join(cacheDir, 'models--org--mnist', 'blobs'))).toBe(true);
+    expect(scan.repos[0]!.size).toBe(snapshot.downloadedBytes);
   });
 
   it('downloads nothing the second time: one HEAD resolves the branch, the cache has the rest', async () => {
