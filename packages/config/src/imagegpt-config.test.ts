@@ -147,6 +147,36 @@ describe('ImageGPTConfig', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('reads a config.json as older transformers versions wrote it for the hub, keeping their keys', () => {
+    // Keys of GPT-2-era configs that ImageGPTConfig no longer has: kept as they are, never an error.
+    const older = {
+      architectures: ['ImageGPTForCausalImageModeling'],
+      model_type: 'imagegpt',
+      activation_function: 'quick_gelu',
+      n_ctx: 64,
+      n_embd: 32,
+      n_head: 4,
+      n_layer: 2,
+      n_positions: 64,
+      vocab_size: 17,
+      output_past: true,
+      summary_activation: null,
+      summary_first_dropout: 0.1,
+      summary_proj_to_labels: true,
+      summary_type: 'cls_index',
+      summary_use_proj: true,
+      transformers_version: '4.2.0.dev0',
+    };
+    const config = ImageGPTConfig.parse(JSON.stringify(older), 'old/config.json');
+    expect([config.nLayer, config.nEmbd, config.vocabSize]).toEqual([2, 32, 17]);
+    expect(config.toJSON()).toMatchObject({
+      n_ctx: 64,
+      output_past: true,
+      summary_type: 'cls_index',
+      summary_activation: null,
+    });
+  });
+
   it('has presets of the published sizes', () => {
     const sizes = (['small', 'medium', 'large'] as const).map((name) => {
       const c = ImageGPTConfig.preset(name);
