@@ -38,6 +38,7 @@ export interface HubServer {
   delay(file: string, ms: number, times?: number): void;
   corrupt(file: string, times?: number): void;
   redirectLoop(file: string): void;
+  misstateSize(file: string, delta: number): void;
   clearFaults(): void;
   requestsFor(suffix: string, method?: string): HubRequest[];
   close(): Promise<void>;

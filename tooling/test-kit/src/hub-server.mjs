@@ -203,7 +203,9 @@ export async function startHubServer({ repos }) {
       Location: `${lfsOrigin}/blobs/${file.sha256}?signature=loopback`,
       ETag: `"${file.blobId}"`,
       'X-Linked-Etag': `"${file.sha256}"`,
-      'X-Linked-Size': String(file.bytes.length),
+      'X-Linked-Size': String(
+        file.bytes.length + (faults.find((f) => f.kind === 'size' && f.file === name)?.bytes ?? 0),
+      ),
       'Content-Length': '0',
     });
     res.end();
@@ -265,6 +267,10 @@ export async function startHubServer({ repos }) {
     /** Every request for `file` on the hub redirects to itself. */
     redirectLoop(file) {
       faults.push({ kind: 'redirect-loop', file, bytes: 0, times: 1 });
+    },
+    /** Large file `file` is announced (X-Linked-Size) as `delta` bytes longer than it is, until cleared. */
+    misstateSize(file, delta) {
+      faults.push({ kind: 'size', file, bytes: delta, times: 1 });
     },
     /** Drops the pending faults. */
     clearFaults() {

@@ -287,6 +287,23 @@ describe('downloadModel against a stand-in hub', () => {
     ).toEqual([]);
   });
 
+  it('refuses a file whose size is not the one announced, leaving no partial file', async () => {
+    for (const delta of [100, -100]) {
+      const cacheDir = tempCache();
+      hub.misstateSize('model.safetensors', delta);
+      const error = await downloadModel('org/corrupt', options(cacheDir)).catch((e: unknown) => e);
+      hub.clearFaults();
+      expect(error).toMatchObject({ reason: 'integrity', file: 'model.safetensors' });
+      expect((error as Error).message).toMatch(
+        delta > 0 ? /has fewer than the \d+ bytes it announced/ : /sent more than the \d+ bytes it announced/,
+      );
+      const blobs = join(cacheDir, 'models--org--corrupt', 'blobs');
+      expect(
+        readdirSync(blobs).filter((f) => f.startsWith(hub.sha256Of('org/corrupt', 'model.safetensors')!)),
+      ).toEqual([]);
+    }
+  });
+
   it('sends the token to the hub only, never to the large-file host', async () => {
     const cacheDir = tempCache();
     const before = hub.requests.length;

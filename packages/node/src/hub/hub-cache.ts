@@ -11,7 +11,7 @@ import {
   symlink,
   writeFile,
 } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import {
   checkRepoId,
   checkRevision,
@@ -225,11 +225,6 @@ export function hubSnapshotLocation(folder: string): HubSnapshotLocation | undef
     return undefined;
   }
   return { repoFolder, blobs: join(repoFolder, 'blobs'), commit };
-}
-
-/** Whether `path` (inside a snapshot) resolves to a file in `location.blobs`. */
-export function isInsideBlobs(realPath: string, location: HubSnapshotLocation): boolean {
-  return realPath.startsWith(location.blobs + sep);
 }
 
 function checkCommit(commit: string, repo: string): string {

@@ -184,6 +184,7 @@ export async function downloadBlob(
       await downloadOnce(url, context, options);
       break;
     } catch (e) {
+      if (e instanceof HubError && e.reason === 'integrity') await rm(incompletePath, { force: true });
       if (!(e instanceof RetryableError)) throw e;
       lastError = e.cause ?? e;
       failures = (await sizeOf(incompletePath)) > before ? 1 : failures + 1;
@@ -242,10 +243,13 @@ async function downloadOnce(
       throw new RetryableError(`HTTP ${status}`);
     }
     if (status === 416) {
-      // The range starts at or past the end: what is on disk cannot be resumed.
+      // The range starts at or past the server's end: the file is shorter than the size announced.
       await response.body?.cancel();
-      await truncate(incompletePath, 0);
-      throw new RetryableError('HTTP 416');
+      await rm(incompletePath, { force: true });
+      throw integrityError(
+        context,
+        `has fewer than the ${expectedSize} bytes it announced (HTTP 416 for bytes ${resume}-)`,
+      );
     }
     if (status !== 200 && status !== 206) {
       await response.body?.cancel();
@@ -278,7 +282,6 @@ async function downloadOnce(
       arm();
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         if (offset + chunk.length > expectedSize) {
-          await handle.truncate(0);
           throw integrityError(context, `sent more than the ${expectedSize} bytes it announced`);
         }
         await handle.write(chunk, 0, chunk.length, offset);
