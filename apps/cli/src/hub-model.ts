@@ -39,10 +39,17 @@ export async function fetchHubModel(
   }
 }
 
+/** What a --model hub id resolved to, kept beside the folder it became (for queue jobs). */
+export interface HubModelFlag {
+  readonly repo: string;
+  readonly commit: string;
+}
+
 /**
  * Before a command runs: a `--model` that names a hub repo (with `--revision`, default `main`) is
  * downloaded into the hub cache, or found there, and replaced by its snapshot folder, so every
- * command reads a plain model folder. `--revision` without a hub id is refused.
+ * command reads a plain model folder (and `hubModel` keeps the id and commit, which queue jobs
+ * carry instead of a path). `--revision` without a hub id is refused.
  */
 export async function resolveModelFlag(command: Command, io: Io): Promise<void> {
   if (!command.options.some((o) => o.long === '--model')) return;
@@ -60,4 +67,5 @@ export async function resolveModelFlag(command: Command, io: Io): Promise<void> 
     json: json === true,
   });
   command.setOptionValue('model', snapshot.folder);
+  command.setOptionValue('hubModel', { repo: snapshot.repo, commit: snapshot.commit } satisfies HubModelFlag);
 }

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mnistCausalUrl } from '@imagegpt/model-mnist-16';
 import { type HubServer, startHubServer } from '@imagegpt/test-kit/hub-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadModelRef, modelIdentity, modelRef } from './commands/shared.js';
 import { type CliRun, igptAsync, tempDir } from './test-utils.js';
 
 const MNIST = fileURLToPath(mnistCausalUrl);
@@ -109,6 +110,22 @@ describe('igpt with a hub id', () => {
     expect(
       readFileSync(join(folders[0]!, 'model.safetensors')).equals(readFileSync(files['model.safetensors']!)),
     ).toBe(true);
+  });
+
+  it('gives queue jobs the hub id pinned to its commit, which a worker loads from its own hub cache', async () => {
+    const commit = hub.commitOf('openai/imagegpt-mnist')!;
+    const ref = modelRef('/anywhere', { repo: 'openai/imagegpt-mnist', commit });
+    expect(ref).toEqual({ model: 'openai/imagegpt-mnist', revision: commit });
+    expect(await modelIdentity(ref)).toEqual({ ref });
+    vi.stubEnv('HF_ENDPOINT', hub.endpoint);
+    vi.stubEnv('HF_HUB_CACHE', tempDir('igpt-hub-worker-'));
+    try {
+      const model = await loadModelRef(ref, 'generate', 1);
+      expect(model.config.nLayer).toBe(4);
+      await model.dispose();
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('refuses --revision with a local folder, and an uncached hub id offline, in one line', async () => {

@@ -10,6 +10,7 @@ import { Command, Option } from 'commander';
 import { CliError } from '../cli-error.js';
 import { type GlobalOptions, type Io, report } from '../context.js';
 import { datasetLabels, listDataset } from '../dataset.js';
+import type { HubModelFlag } from '../hub-model.js';
 import { common, int, modelOption } from '../main.js';
 import { progressBar } from '../progress.js';
 import { type QueueFlags, queueFlags, removeShardFiles, runOnQueue, shardDir } from '../queue-flags.js';
@@ -17,6 +18,8 @@ import { checkOutputs, loadCausal, modelIdentity, modelRef, readModelConfig, wri
 
 interface FeaturesFlags extends GlobalOptions, QueueFlags {
   model?: string;
+  /** Set when --model was a hub id (see resolveModelFlag). */
+  hubModel?: HubModelFlag;
   layer?: number;
   out?: string;
   force?: boolean;
@@ -75,7 +78,7 @@ Examples:
       };
 
       if (flags.out !== undefined && flags.queue !== undefined) {
-        const ref = modelRef(flags.model);
+        const ref = modelRef(flags.model, flags.hubModel);
         const tasks = featuresTasks({
           model: ref,
           modelIdentity: await modelIdentity(ref),

@@ -3,6 +3,7 @@ import { generateShard, generateTasks, readGenerateShard, type SamplingSpec } fr
 import { Command, Option } from 'commander';
 import { type GlobalOptions, type Io, report } from '../context.js';
 import { makeGrid } from '../grid.js';
+import type { HubModelFlag } from '../hub-model.js';
 import { common, int, modelOption, sampling, scaleOption } from '../main.js';
 import { writeOutputFolder } from '../out-dir.js';
 import { progressBar } from '../progress.js';
@@ -21,6 +22,8 @@ import {
 
 interface GenerateFlags extends GlobalOptions, QueueFlags {
   model?: string;
+  /** Set when --model was a hub id (see resolveModelFlag). */
+  hubModel?: HubModelFlag;
   n: number;
   seed?: number;
   temperature: number;
@@ -94,7 +97,7 @@ Examples:
       if (flags.queue !== undefined) {
         // The workers load the weights; this process only turns their tokens into pixels.
         processor = readModelProcessor(flags.model);
-        const ref = modelRef(flags.model);
+        const ref = modelRef(flags.model, flags.hubModel);
         const output = flags.outDir ?? grid ?? flags.saveTokens!;
         const tasks = generateTasks({
           model: ref,

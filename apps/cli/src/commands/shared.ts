@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import {
+  downloadModel,
   IMAGE_FILE_EXTENSIONS,
   ImageGPTConfig,
   ImageGPTForCausalImageModeling,
@@ -15,6 +16,7 @@ import {
 import type { ModelRef } from '@imagegpt/queue';
 import { CliError } from '../cli-error.js';
 import { EMBEDDED, type GlobalOptions } from '../context.js';
+import type { HubModelFlag } from '../hub-model.js';
 
 /**
  * How a queue job names the embedded causal model: its package's name, which is neither a path nor
@@ -62,14 +64,18 @@ export async function loadCausal(
   options: GlobalOptions & { model?: string },
   use: 'generate' | 'batch' = 'generate',
 ): Promise<ImageGPTForCausalImageModeling> {
+  // The folder itself: a hub id was already fetched into the cache before the command ran.
   return loadModelRef(modelRef(options.model), use, options.threads);
 }
 
 /**
- * The reference a queue job carries for --model (or the embedded model): an absolute folder path,
- * so that it means the same folder on every worker that mounts it at the same place.
+ * The reference a queue job carries for --model (or the embedded model): the hub id pinned to the
+ * commit it resolved to, when --model named a hub repo (each worker fetches it into its own hub
+ * cache), else an absolute folder path, so that it means the same folder on every worker that
+ * mounts it at the same place.
  */
-export function modelRef(dir: string | undefined): ModelRef {
+export function modelRef(dir: string | undefined, hub?: HubModelFlag): ModelRef {
+  if (hub !== undefined) return { model: hub.repo, revision: hub.commit };
   return { model: dir === undefined ? EMBEDDED_MODEL : modelDir(dir, 'causal') };
 }
 
@@ -82,27 +88,29 @@ export async function loadModelRef(
   use: 'generate' | 'batch',
   threads: number | undefined,
 ): Promise<ImageGPTForCausalImageModeling> {
-  return ImageGPTForCausalImageModeling.fromPretrained(refDir(ref), {
+  return ImageGPTForCausalImageModeling.fromPretrained(await refDir(ref), {
     threads,
     ...(ref.dtype ? { dtype: ref.dtype } : {}),
     ...(use === 'batch' ? { prefill: 'fused', decoder: 'reference' } : {}),
   });
 }
 
-/** The local folder of a model reference. */
-function refDir(ref: ModelRef): string {
-  if (ref.revision !== undefined)
-    throw new CliError(`${ref.model}@${ref.revision}: hub models are not supported yet; pass a folder`);
+/** The local folder of a model reference: a hub id with a revision comes from the hub cache. */
+async function refDir(ref: ModelRef): Promise<string> {
+  if (ref.revision !== undefined) return (await downloadModel(ref.model, { revision: ref.revision })).folder;
   return ref.model === EMBEDDED_MODEL ? EMBEDDED.causal : modelDir(ref.model, 'causal');
 }
 
 /**
  * What identifies a model's weights for queue job ids: the reference plus each file of its folder
  * with its size and modification time. Retrained weights in the same folder give new job ids, so
- * an interrupted run never merges shards of the old model with shards of the new one.
+ * an interrupted run never merges shards of the old model with shards of the new one. A hub
+ * model's reference is pinned to its commit, which is identity enough.
  */
 export async function modelIdentity(ref: ModelRef): Promise<unknown> {
-  const dir = refDir(ref);
+  // A hub id is pinned to a commit, which names its files' bytes already.
+  if (ref.revision !== undefined) return { ref };
+  const dir = await refDir(ref);
   const files: [string, number, number][] = [];
   for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
     a.name < b.name ? -1 : 1,
