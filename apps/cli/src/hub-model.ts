@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { downloadModel, type HubDownloadProgress, type HubSnapshot, isRepoId } from '@imagegpt/node';
+import { isRepoId } from '@imagegpt/core/hub';
+import { downloadModel, type HubDownloadProgress, type HubSnapshot } from '@imagegpt/node';
 import type { Command } from 'commander';
 import { CliError } from './cli-error.js';
 import type { Io } from './context.js';

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
-import { HubError, type ImageGPTBackend, isRepoId } from '@imagegpt/core';
+import type { ImageGPTBackend } from '@imagegpt/core';
+import { HubError, isRepoId } from '@imagegpt/core/hub';
 import {
   ImageGPTForCausalImageModeling as CausalBase,
   ImageGPTForImageClassification as ClassifierBase,

@@ -10,7 +10,7 @@ import {
   hubRevisionApiUrl,
   isCommitHash,
   isRepoId,
-} from '@imagegpt/core';
+} from '@imagegpt/core/hub';
 import { DEFAULT_CACHE_NAME } from './fetch-file-source.js';
 
 /** Where and how a browser fetches a hub model. */

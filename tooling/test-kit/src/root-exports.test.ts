@@ -29,6 +29,7 @@ const DOCUMENTED: Record<string, string[]> = {
     ...['ConfigError', 'ImageError', 'ProcessorConfigError', 'CheckpointError', 'ModelInputError'],
     ...['GenerationError', 'HeadsError', 'NodeError', 'OutputExistsError', 'runConformance'],
     ...['learnPalette', 'paletteToPreprocessorConfig', 'resizeBilinear', 'toRGB', 'trainLinearProbe'],
+    ...['downloadModel', 'HubError', 'hubCacheDir'],
   ],
   '@imagegpt/web': [
     ...['ImageGPTForCausalImageModeling', 'ImageGPTForImageClassification', 'ImageGPTModel'],
@@ -36,6 +37,7 @@ const DOCUMENTED: Record<string, string[]> = {
     ...['toImageData', 'toRawImage', 'encodePng', 'decodeImage', 'createWebBackend', 'FetchFileSource'],
     ...['ConfigError', 'ImageError', 'ProcessorConfigError', 'CheckpointError', 'ModelInputError'],
     ...['GenerationError', 'HeadsError', 'WebError', 'runConformance', 'ConformanceReport'],
+    ...['HubError', 'resolveHubFolder'],
   ],
 };
 

@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { WeightFormat } from '@imagegpt/core';
 import {
   checkRepoId,
   checkRevision,
@@ -9,8 +10,7 @@ import {
   hubFileUrl,
   isCommitHash,
   type ModelFileProbe,
-  type WeightFormat,
-} from '@imagegpt/core';
+} from '@imagegpt/core/hub';
 import { withBlobLock } from './blob-lock.js';
 import { HubCacheRepo, pathExists } from './hub-cache.js';
 import { downloadBlob, fetchMetadata, type HubRequestContext } from './hub-http.js';

@@ -19,7 +19,7 @@ import {
   isCommitHash,
   isPlainRelativePath,
   repoFolderName,
-} from '@imagegpt/core';
+} from '@imagegpt/core/hub';
 
 /**
  * One model repo in a hub cache, laid out exactly as Python's huggingface_hub lays it out, so

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rm, stat, truncate } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HubError, type HubFileMetadata, hubHttpError, isSha256Etag, readFileMetadata } from '@imagegpt/core';
+import {
+  HubError,
+  type HubFileMetadata,
+  hubHttpError,
+  isSha256Etag,
+  readFileMetadata,
+} from '@imagegpt/core/hub';
 
 /** Redirects followed for one request before it is refused as a loop. */
 export const MAX_REDIRECTS = 10;

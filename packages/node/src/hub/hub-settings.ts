@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { checkEndpoint, DEFAULT_HUB_ENDPOINT, HubError } from '@imagegpt/core';
+import { checkEndpoint, DEFAULT_HUB_ENDPOINT, HubError } from '@imagegpt/core/hub';
 
 /** Environment variables, as `process.env` holds them; tests pass their own. */
 export type HubEnv = Readonly<Record<string, string | undefined>>;
