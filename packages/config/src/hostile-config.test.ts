@@ -291,6 +291,22 @@ describe('config.json built to exhaust the reader', () => {
     }
   });
 
+  it('keeps millions of values under an unknown key as text, and refuses them under a known key unparsed', () => {
+    // The issue's file, cut to the 16 MiB a config may have: millions of empty arrays that JSON.parse
+    // would build one by one (seconds and hundreds of MB); the reader only scans them.
+    const junk = `[${'[],'.repeat(5_500_000)}[]]`;
+    const outcome = attempt('5.5M empty arrays under an unknown key', () =>
+      ImageGPTConfig.parse(`{"n_embd": 64, "n_head": 4, "junk": ${junk}}`, 'config.json'),
+    );
+    expect(outcome.kind === 'accepted' && outcome.value.nEmbd).toBe(64);
+    const error = refused('5.5M empty arrays as architectures', () =>
+      ImageGPTConfig.parse(`{"n_embd": 64, "architectures": ${junk}}`, 'config.json'),
+    );
+    expect(error.message).toBe(
+      'ImageGPT config in config.json: "architectures" is "5500002 JSON values", expected at most 100001 (100000 labels and their object)',
+    );
+  });
+
   it('answers an absurd num_labels quickly instead of building millions of label names', () => {
     // Escalates and stops at the first failure, so a reader without a bound fails here in seconds
     // rather than exhausting the heap on the larger values.

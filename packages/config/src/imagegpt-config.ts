@@ -4,7 +4,7 @@ import { ConfigError } from './config-error.js';
 import { ALIASES, configFieldsSchema } from './config-schema.js';
 import { type ModelHead, parameterCount } from './parameter-count.js';
 import { IMAGEGPT_PRESETS, type ImageGPTPresetName } from './presets.js';
-import { readConfig } from './read-config.js';
+import { type ReadConfig, readConfig, readConfigText } from './read-config.js';
 
 /**
  * The Hugging Face `ImageGPTConfig`: model sizes and switches, validated, with HF's defaults and
@@ -69,7 +69,8 @@ export class ImageGPTConfig {
   readonly imageSide: number | undefined;
 
   readonly #labelsGiven: boolean;
-  readonly #extras: Record<string, unknown>;
+  /** Unknown keys, their values made only when the config is written back. */
+  readonly #extras: ReadConfig['extras'];
 
   /** HF's alias of {@link nEmbd} (`hidden_size`). */
   get hiddenSize(): number {
@@ -91,8 +92,7 @@ export class ImageGPTConfig {
     return this.nLayer;
   }
 
-  private constructor(json: unknown, file: string | undefined) {
-    const { fields: f, id2label, label2id, labelsGiven, extras } = readConfig(json, file);
+  private constructor({ fields: f, id2label, label2id, labelsGiven, extras }: ReadConfig) {
     this.vocabSize = f.vocab_size;
     this.nPositions = f.n_positions;
     this.nEmbd = f.n_embd;
@@ -130,23 +130,19 @@ export class ImageGPTConfig {
    * ImageGPTConfig.fromJSON({ n_embd: 64, n_head: 4, n_layer: 3, n_positions: 256 }).imageSide; // 16
    */
   static fromJSON(json: unknown, source?: string): ImageGPTConfig {
-    return new ImageGPTConfig(json, source);
+    return new ImageGPTConfig(readConfig(json, source));
   }
 
   /**
    * Parses and validates the text of a `config.json`; `source` (usually the path) goes into errors.
+   * The cost is one linear pass over the text whatever it holds: only the keys a config uses are
+   * parsed and validated, and unknown keys are kept as text, never walked.
    *
    * @example
    * ImageGPTConfig.parse('{"vocab_size": 17, "n_positions": 64}', 'tiny/config.json').sosTokenId; // 16
    */
   static parse(text: string, source?: string): ImageGPTConfig {
-    let json: unknown;
-    try {
-      json = JSON.parse(text.replace(/^\uFEFF/, ''));
-    } catch (cause) {
-      throw new ConfigError({ file: source, expected: `JSON text (${(cause as Error).message})` }, { cause });
-    }
-    return new ImageGPTConfig(json, source);
+    return new ImageGPTConfig(readConfigText(text.replace(/^\uFEFF/, ''), source));
   }
 
   /**
@@ -167,7 +163,7 @@ export class ImageGPTConfig {
     const base: Record<string, unknown> = { ...IMAGEGPT_PRESETS[name] };
     // An override spelled with an alias must replace the preset's value, not conflict with it.
     for (const [alias, canonical] of Object.entries(ALIASES)) if (alias in overrides) delete base[canonical];
-    return new ImageGPTConfig({ ...base, ...overrides }, `preset "${name}"`);
+    return ImageGPTConfig.fromJSON({ ...base, ...overrides }, `preset "${name}"`);
   }
 
   /** JSON Schema of `config.json` (what a file may contain, with defaults), for the docs. */
@@ -186,7 +182,8 @@ export class ImageGPTConfig {
       this.id2label[0] !== 'LABEL_0' ||
       this.id2label[1] !== 'LABEL_1';
     return sortKeys({
-      ...this.#extras,
+      // fromEntries, so that an unknown "__proto__" key stays an ordinary key.
+      ...Object.fromEntries(this.#extras.map(([key, value]) => [key, value()])),
       model_type: 'imagegpt',
       vocab_size: this.vocabSize,
       n_positions: this.nPositions,

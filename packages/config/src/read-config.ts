@@ -8,6 +8,7 @@ import {
   MAX_EXTRA_DEPTH,
   MAX_LABELS,
 } from './config-schema.js';
+import { type JsonFail, JsonReader, readJsonMembers } from './json-reader.js';
 
 /** A config object after validation: known keys typed, labels settled, the rest kept as-is. */
 export interface ReadConfig {
@@ -16,38 +17,123 @@ export interface ReadConfig {
   readonly label2id: Record<string, number>;
   /** Whether the input spelled out its labels; they are then written back even if they are the defaults. */
   readonly labelsGiven: boolean;
-  readonly extras: Record<string, unknown>;
+  /**
+   * Unknown keys, each with a function giving its value (parsed anew from the file's text each
+   * time): never walked while reading, only when the config is written back.
+   */
+  readonly extras: readonly (readonly [string, () => unknown])[];
 }
+
+/** One top-level key of a config: its value, parsed only when used, and its JSON text. */
+interface Member {
+  /** How many JSON values it holds (itself included): what parsing it would build. */
+  readonly values: number;
+  value(): unknown;
+  /** For an unknown key: a function giving its value when written back; refuses a value JSON cannot hold. */
+  extra(): () => unknown;
+}
+
+/**
+ * The most JSON values any known key may hold: id2label or label2id with {@link MAX_LABELS}
+ * labels. Checked on the text before a value is parsed, so no key builds more than that.
+ */
+const MAX_KNOWN_VALUES = MAX_LABELS + 1;
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Validates a parsed `config.json` the way HF's `ImageGPTConfig(**json)` reads it: aliases folded
- * into the ImageGPT names, labels completed from one another, unknown keys kept.
+ * Validates a parsed `config.json` object the way HF's `ImageGPTConfig(**json)` reads it: aliases
+ * folded into the ImageGPT names, labels completed from one another, unknown keys kept (checked to
+ * be JSON, then held as text).
  */
 export function readConfig(json: unknown, file?: string): ReadConfig {
+  if (!isRecord(json)) throw new ConfigError({ file, value: json, expected: 'a JSON object of config keys' });
+  const members = Object.entries(json).map(([key, value]): [string, Member] => [
+    key,
+    {
+      values: 1,
+      value: () => value,
+      extra: () => {
+        // zod's JSON check recurses, so a value nested thousands deep would overflow the stack in it.
+        if (nestsDeeperThan(value, MAX_EXTRA_DEPTH)) {
+          throw new ConfigError({
+            file,
+            field: key,
+            value,
+            expected: `a JSON value nested at most ${MAX_EXTRA_DEPTH} levels deep`,
+          });
+        }
+        // Validate only: zod's copy would drop nested "__proto__" keys.
+        if (!z.json().safeParse(value).success) {
+          throw new ConfigError({ file, field: key, value, expected: 'a JSON value' });
+        }
+        return () => value;
+      },
+    },
+  ]);
+  return readMembers(members, file);
+}
+
+/**
+ * Reads the text of a `config.json` in one linear pass (see `readJsonMembers`): only the known
+ * keys are parsed and validated, each after a check that its text holds no more values than a
+ * config needs; unknown keys stay text, never walked. Nesting deeper than {@link MAX_EXTRA_DEPTH}
+ * under any key is refused.
+ */
+export function readConfigText(text: string, file?: string): ReadConfig {
+  const kind = new JsonReader(text, { fail: jsonFail(file) }).peek();
+  if (kind !== 'object') {
+    throw new ConfigError({
+      file,
+      expected: `a JSON object of config keys, not ${kind === 'array' ? 'an array' : `a ${kind}`}`,
+    });
+  }
+  const members = readJsonMembers(text, {
+    // The document is one level, so its values may nest MAX_EXTRA_DEPTH more.
+    maxDepth: MAX_EXTRA_DEPTH + 1,
+    fail: jsonFail(file),
+  });
+  return readMembers(
+    [...members].map(([key, { text: json, values }]): [string, Member] => [
+      key,
+      { values, value: () => JSON.parse(json), extra: () => () => JSON.parse(json) },
+    ]),
+    file,
+  );
+}
+
+/** The ConfigError for a fault in the text, naming the top-level key it sits under. */
+function jsonFail(file: string | undefined): JsonFail {
+  return (message, offset, key) => {
+    const expected = `JSON text (${message} at character ${offset})`;
+    return new ConfigError(key === undefined ? { file, expected } : { file, field: key, expected });
+  };
+}
+
+function readMembers(members: readonly (readonly [string, Member])[], file: string | undefined): ReadConfig {
   const fail = (field: string | undefined, value: unknown, expected: string): never => {
     throw new ConfigError({ file, field, value, expected });
   };
-  if (!isRecord(json)) return fail(undefined, json, 'a JSON object of config keys');
-
   // Remember which spelling each value came from, so errors name the key the user actually wrote.
   const known: Record<string, unknown> = {};
   const spelledAs = new Map<string, string>();
-  const extras: [string, unknown][] = [];
-  for (const [key, value] of Object.entries(json)) {
+  const extras: [string, () => unknown][] = [];
+  for (const [key, member] of members) {
     const alias = Object.hasOwn(ALIASES, key) ? ALIASES[key as keyof typeof ALIASES] : undefined;
     const canonical = alias ?? (KNOWN_KEYS.has(key) ? key : undefined);
     if (canonical === undefined) {
-      // zod's JSON check recurses, so a value nested thousands deep would overflow the stack in it.
-      if (nestsDeeperThan(value, MAX_EXTRA_DEPTH)) {
-        fail(key, value, `a JSON value nested at most ${MAX_EXTRA_DEPTH} levels deep`);
-      }
-      // Validate only: zod's copy would drop nested "__proto__" keys, and toJSON deep-copies anyway.
-      extras.push([key, z.json().safeParse(value).success ? value : fail(key, value, 'a JSON value')]);
+      extras.push([key, member.extra()]);
       continue;
     }
+    if (member.values > MAX_KNOWN_VALUES) {
+      fail(
+        key,
+        `${member.values} JSON values`,
+        `at most ${MAX_KNOWN_VALUES} (${MAX_LABELS} labels and their object)`,
+      );
+    }
+    const value = member.value();
     if (canonical in known && known[canonical] !== value) {
       fail(
         key,
@@ -92,7 +178,7 @@ export function readConfig(json: unknown, file?: string): ReadConfig {
   return {
     fields,
     ...readLabels({ ...fields, id2label, label2id }, fail),
-    extras: Object.fromEntries(extras),
+    extras,
   };
 }
 
