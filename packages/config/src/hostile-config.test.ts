@@ -1,5 +1,5 @@
 // Hostile config.json inputs: whatever arrives, the reader answers with a ConfigError (or a valid
-// config) in well under a second, never another error type, a hang or an out-of-memory crash.
+// config) within the tally's budget, never another error type, a hang or an out-of-memory crash.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { flippedText, HostileTally, type Outcome } from '@imagegpt/test-kit/hostile';

@@ -1,3 +1,4 @@
+import { type JsonFail, JsonReader, type JsonValueText } from '@imagegpt/config';
 import { ProcessorConfigError } from './processor-config-error.js';
 
 /**
@@ -91,4 +92,81 @@ export function assertFiniteClusters(
       });
     }
   }
+}
+
+/** A value under `clusters` holding more JSON values than this is shown by its count, not parsed. */
+const MAX_SHOWN_VALUES = 1000;
+
+/**
+ * Reads `clusters` from its JSON text (a member of `preprocessor_config.json`) straight into a
+ * k×3 float64 palette, in one pass: no array is built per row, so a file of millions of rows (or
+ * of millions of empty arrays) costs a scan. Accepts and refuses exactly what {@link parseClusters}
+ * does on the parsed value, with the same fields in its errors; `null` stays `null` (no palette).
+ */
+export function readClustersJson(text: string, file?: string, field = 'clusters'): Float64Array | null {
+  const where = file === undefined ? {} : { file };
+  /** The value of a bad part, for the message: parsed when small, its size otherwise. */
+  const shown = ({ text: json, values }: JsonValueText): unknown =>
+    values <= MAX_SHOWN_VALUES ? JSON.parse(json) : `${values} JSON values`;
+  const fail: JsonFail = (message) =>
+    new ProcessorConfigError(`clusters is not valid JSON (${message})`, { ...where, field });
+  const reader = new JsonReader(text, { fail });
+  const kind = reader.peek();
+  if (kind === 'null') return null;
+  if (kind !== 'array') {
+    return parseClusters(shown(reader.valueText()), file, field); // throws, naming the value
+  }
+  const values: number[] = [];
+  let flat: boolean | undefined;
+  let count = 0;
+  reader.readArray((i) => {
+    count++;
+    const item = reader.peek();
+    flat ??= item === 'number';
+    if (flat && item === 'number') {
+      values.push(reader.readNumber());
+      return;
+    }
+    if (flat) {
+      // A flat list with something else in it reads as rows, of which the first is bad.
+      throw new ProcessorConfigError('cluster 0 is not a list of 3 numbers', {
+        ...where,
+        field: `${field}[0]`,
+        value: values[0],
+        expected: '[r, g, b] with finite numbers',
+      });
+    }
+    const start = reader.offset;
+    // At most three items are kept (a fourth makes the row bad); a non-number is kept small.
+    const row: unknown[] = [];
+    const badRow = (): never => {
+      throw new ProcessorConfigError(`cluster ${i} is not a list of 3 numbers`, {
+        ...where,
+        field: `${field}[${i}]`,
+        value: shown(new JsonReader(text.slice(start), { fail }).valueText()),
+        expected: '[r, g, b] with finite numbers',
+      });
+    };
+    if (item !== 'array') badRow();
+    reader.readArray((c) => {
+      if (c >= 3) badRow();
+      row.push(reader.peek() === 'number' ? reader.readNumber() : shown(reader.valueText()));
+    });
+    if (row.length !== 3) badRow();
+    for (const [c, x] of row.entries()) {
+      if (typeof x !== 'number' || !Number.isFinite(x)) {
+        throw new ProcessorConfigError(`cluster ${i} has a non-finite component`, {
+          ...where,
+          field: `${field}[${i}][${c}]`,
+          value: x,
+          expected: 'a finite number',
+        });
+      }
+    }
+    values.push(...(row as number[]));
+  });
+  reader.end();
+  if (count === 0) return parseClusters([], file, field);
+  if (flat) return parseClusters(values, file, field);
+  return Float64Array.from(values);
 }

@@ -1,5 +1,5 @@
 // Hostile preprocessor_config.json inputs: the reader answers with a ProcessorConfigError (or a
-// usable processor) in well under a second, never another error type, a hang or a crash.
+// usable processor) within the tally's budget, never another error type, a hang or a crash.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { flippedText, HostileTally, type Outcome } from '@imagegpt/test-kit/hostile';
@@ -183,6 +183,71 @@ describe('other keys that are wrong', () => {
         fromJSON({ ...real, size }).preprocess(tiny),
       );
     }
+  });
+});
+
+describe('clusters read from text in one pass', () => {
+  /** What each reader makes of one value: the palette, or the error's field and message. */
+  const outcomeOf = (read: () => Float64Array): unknown => {
+    try {
+      return Array.from(read());
+    } catch (e) {
+      if (!(e instanceof ProcessorConfigError)) throw e;
+      return { field: e.field, message: e.message };
+    }
+  };
+
+  it('accepts and refuses exactly what parseClusters does, with the same errors', () => {
+    const cell = fc.oneof(
+      { weight: 8, arbitrary: fc.double({ min: -1, max: 1, noNaN: true, noDefaultInfinity: true }) },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
+    );
+    const clusters = fc.oneof(
+      fc.array(fc.array(cell, { minLength: 2, maxLength: 4 }), { maxLength: 5 }),
+      fc.array(cell, { maxLength: 9 }),
+      fc.jsonValue({ maxDepth: 2 }),
+    );
+    fc.assert(
+      fc.property(clusters, (value) => {
+        // JSON has no -0 after a round trip, nor NaN: compare on what the text holds.
+        const text = JSON.stringify(value);
+        const parsed = JSON.parse(text) as unknown;
+        const fromText = outcomeOf(
+          () => ImageGPTImageProcessor.parse(`{"clusters": ${text}}`, 'p.json').clusters,
+        );
+        const fromValue = outcomeOf(() => fromJSON({ clusters: parsed }).clusters);
+        expect(fromText).toEqual(
+          typeof fromValue === 'object' && fromValue !== null && 'message' in fromValue
+            ? {
+                ...fromValue,
+                message: (fromValue.message as string).replace('preprocessor_config.json', 'p.json'),
+              }
+            : fromValue,
+        );
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('reads many rows, and refuses millions of empty rows, without building them', () => {
+    const rows = 200_000;
+    const outcome = attempt('200k clusters', () =>
+      ImageGPTImageProcessor.parse(`{"clusters": [${'[0.5,-0.25,1],'.repeat(rows - 1)}[0,0,0]]}`),
+    );
+    expect(outcome.kind === 'accepted' && outcome.value.numClusters).toBe(rows);
+    const error = refused('5M empty rows', () =>
+      ImageGPTImageProcessor.parse(`{"clusters": [${'[],'.repeat(5_000_000)}[]]}`, 'p.json'),
+    );
+    expect(error.message).toBe(
+      'image processor config in p.json: cluster 0 is not a list of 3 numbers: "clusters[0]" is []; expected [r, g, b] with finite numbers',
+    );
+    expect(
+      refused('5M empty arrays as size', () =>
+        ImageGPTImageProcessor.parse(`{"size": [${'[],'.repeat(5_000_000)}[]]}`, 'p.json'),
+      ).message,
+    ).toBe(
+      'image processor config in p.json: "size" holds 5000002 JSON values: "size" is missing; expected a setting of at most 16 values',
+    );
   });
 });
 

@@ -1,6 +1,6 @@
-import type { FileSink, FileSinkWriteOptions } from '@imagegpt/config';
+import { type FileSink, type FileSinkWriteOptions, readJsonMembers } from '@imagegpt/config';
 import { toHfJsonString } from '@imagegpt/config/json';
-import { assertFiniteClusters, parseClusters } from './clusters.js';
+import { assertFiniteClusters, parseClusters, readClustersJson } from './clusters.js';
 import { decodeTokens } from './decode-tokens.js';
 import { ImageError } from './image-error.js';
 import { normalize } from './normalize.js';
@@ -28,6 +28,9 @@ const DEFAULTS = {
   doNormalize: true,
   doColorQuantize: true,
 };
+/** The most JSON values a setting other than `clusters` may hold (`size` has three). */
+const MAX_SETTING_VALUES = 16;
+
 const KNOWN_KEYS = new Set([
   'clusters',
   'do_resize',
@@ -149,8 +152,11 @@ export class ImageGPTImageProcessor {
   readonly doColorQuantize: boolean;
   /** Pillow's filter id for the resize ({@link PILImageResampling}); 2 (BILINEAR) unless the config says otherwise. */
   readonly resample: PILResample;
-  /** Keys this class does not interpret, kept so {@link toJSON} round-trips the file. */
-  private readonly extra: Readonly<Record<string, unknown>>;
+  /**
+   * Keys this class does not interpret, kept so {@link toJSON} round-trips the file; each gives its
+   * value on demand (from the file's text, parsed only then).
+   */
+  private readonly extra: readonly (readonly [string, () => unknown])[];
 
   private constructor(fields: {
     clusters: Float64Array;
@@ -159,7 +165,7 @@ export class ImageGPTImageProcessor {
     doResize: boolean;
     doNormalize: boolean;
     doColorQuantize: boolean;
-    extra: Record<string, unknown>;
+    extra: readonly (readonly [string, () => unknown])[];
   }) {
     this.clusters = fields.clusters;
     this.numClusters = fields.clusters.length / 3;
@@ -168,7 +174,7 @@ export class ImageGPTImageProcessor {
     this.doResize = fields.doResize;
     this.doNormalize = fields.doNormalize;
     this.doColorQuantize = fields.doColorQuantize;
-    this.extra = Object.freeze({ ...fields.extra });
+    this.extra = Object.freeze([...fields.extra]);
   }
 
   /**
@@ -179,15 +185,28 @@ export class ImageGPTImageProcessor {
    * {@link ProcessorConfigError} naming the field otherwise.
    */
   static fromJSON(json: unknown, source?: string): ImageGPTImageProcessor {
-    const where = source === undefined ? {} : { file: source };
     if (json === null || typeof json !== 'object' || Array.isArray(json)) {
       throw new ProcessorConfigError('not a JSON object', {
-        ...where,
+        ...(source === undefined ? {} : { file: source }),
         value: json,
         expected: 'an object like HF preprocessor_config.json',
       });
     }
     const obj = json as Record<string, unknown>;
+    const extra = Object.entries(obj)
+      .filter(([key]) => !KNOWN_KEYS.has(key))
+      .map(([key, value]): [string, () => unknown] => [key, () => value]);
+    return ImageGPTImageProcessor.#build(obj, source, extra);
+  }
+
+  /** Builds a processor from its known keys (`clusters` parsed or still JSON) and its unknown ones. */
+  static #build(
+    obj: Readonly<Record<string, unknown>>,
+    source: string | undefined,
+    extra: readonly (readonly [string, () => unknown])[],
+    parsedClusters?: Float64Array | null,
+  ): ImageGPTImageProcessor {
+    const where = source === undefined ? {} : { file: source };
     const doResize = readFlag(obj.do_resize, 'do_resize', where) ?? DEFAULTS.doResize;
     const doNormalize = readFlag(obj.do_normalize, 'do_normalize', where) ?? DEFAULTS.doNormalize;
     const doColorQuantize =
@@ -197,7 +216,11 @@ export class ImageGPTImageProcessor {
       obj.size === undefined || obj.size === null ? { ...DEFAULTS.size } : parseSize(obj.size, 'size', where);
 
     let clusters: Float64Array;
-    if (obj.clusters === undefined || obj.clusters === null) {
+    if (
+      parsedClusters === undefined
+        ? obj.clusters === undefined || obj.clusters === null
+        : parsedClusters === null
+    ) {
       if (doColorQuantize) {
         throw new ProcessorConfigError('do_color_quantize is true but there are no clusters', {
           ...where,
@@ -208,11 +231,8 @@ export class ImageGPTImageProcessor {
       }
       clusters = new Float64Array(0);
     } else {
-      clusters = parseClusters(obj.clusters, source);
+      clusters = parsedClusters ?? parseClusters(obj.clusters, source);
     }
-
-    const extra: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(obj)) if (!KNOWN_KEYS.has(key)) extra[key] = value;
     return new ImageGPTImageProcessor({
       clusters,
       size,
@@ -224,19 +244,42 @@ export class ImageGPTImageProcessor {
     });
   }
 
-  /** Parses the text of a `preprocessor_config.json`; see {@link fromJSON}. */
+  /**
+   * Parses the text of a `preprocessor_config.json`; see {@link fromJSON}. One linear pass
+   * whatever the file holds: `clusters` is read straight into the palette, the other known keys
+   * are parsed after a check on their size, and unknown keys stay text until {@link toJSON}.
+   */
   static parse(text: string, source?: string): ImageGPTImageProcessor {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (cause) {
-      throw new ProcessorConfigError(
-        `not valid JSON (${(cause as Error).message})`,
-        source === undefined ? {} : { file: source },
-        { cause },
-      );
+    const where = source === undefined ? {} : { file: source };
+    const members = readJsonMembers(text.replace(/^\uFEFF/, ''), {
+      fail: (message, offset, key) =>
+        new ProcessorConfigError(`not valid JSON (${message} at character ${offset})`, {
+          ...where,
+          ...(key === undefined ? {} : { field: key }),
+        }),
+    });
+    const known: Record<string, unknown> = {};
+    const extra: [string, () => unknown][] = [];
+    let clusters: Float64Array | null | undefined;
+    for (const [key, { text: json, values }] of members) {
+      if (key === 'clusters') {
+        clusters = readClustersJson(json, source);
+        // Known, so that a null palette is reported as null, not as missing.
+        known.clusters = clusters === null ? null : '(read)';
+      } else if (!KNOWN_KEYS.has(key)) {
+        extra.push([key, () => JSON.parse(json)]);
+      } else if (values > MAX_SETTING_VALUES) {
+        throw new ProcessorConfigError(`"${key}" holds ${values} JSON values`, {
+          ...where,
+          field: key,
+          expected: `a setting of at most ${MAX_SETTING_VALUES} values`,
+        });
+      } else {
+        // Defined, not assigned, so that nothing in the file can reach a prototype.
+        Object.defineProperty(known, key, { value: JSON.parse(json), enumerable: true });
+      }
     }
-    return ImageGPTImageProcessor.fromJSON(json, source);
+    return ImageGPTImageProcessor.#build(known, source, extra, clusters);
   }
 
   /**
@@ -248,7 +291,8 @@ export class ImageGPTImageProcessor {
     for (let i = 0; i < this.numClusters; i++)
       rows.push(Array.from(this.clusters.subarray(3 * i, 3 * i + 3)));
     const all: Record<string, unknown> = {
-      ...this.extra,
+      // fromEntries, so that an unknown "__proto__" key stays an ordinary key.
+      ...Object.fromEntries(this.extra.map(([key, value]) => [key, value()])),
       clusters: this.numClusters > 0 ? rows : null,
       do_color_quantize: this.doColorQuantize,
       do_normalize: this.doNormalize,
@@ -258,9 +302,12 @@ export class ImageGPTImageProcessor {
       resample: this.resample,
       size: { height: this.size.height, width: this.size.width },
     };
-    const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(all).sort()) sorted[key] = all[key];
-    return sorted;
+    // fromEntries, not assignment, so that a "__proto__" key stays an ordinary key.
+    return Object.fromEntries(
+      Object.keys(all)
+        .sort()
+        .map((key) => [key, all[key]]),
+    );
   }
 
   /**
