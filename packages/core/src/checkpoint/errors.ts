@@ -1,3 +1,5 @@
+import { previewValue } from '@imagegpt/config/json';
+
 /** What a {@link CheckpointError} knows about the fault; each part is optional because not every fault has one. */
 export interface CheckpointErrorInfo {
   /** The file (or archive member) at fault, as the caller named it. */
@@ -35,7 +37,8 @@ export class CheckpointError extends Error {
 }
 
 function describe(message: string, { file, tensor, details }: CheckpointErrorInfo): string {
-  const where = [file, tensor === undefined ? undefined : `tensor "${tensor}"`].filter(
+  // A tensor name comes from the file and may be megabytes long: at most ~100 characters are quoted.
+  const where = [file, tensor === undefined ? undefined : `tensor ${previewValue(tensor, 100)}`].filter(
     (x) => x !== undefined,
   );
   let text = where.length > 0 ? `${where.join(', ')}: ${message}` : message;

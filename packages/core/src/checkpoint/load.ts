@@ -1,4 +1,4 @@
-import { strFromU8 } from 'fflate';
+import { type FileLimits, FilePolicyError, readJsonText } from '../io/file-policy.js';
 import { canReadRanges, type FileSource, fileLocation, type RangedFileSource } from '../io/file-source.js';
 import { Checkpoint } from './checkpoint.js';
 import { CheckpointError } from './errors.js';
@@ -41,6 +41,8 @@ export interface LoadCheckpointOptions {
    * safetensors file is read by range. The last call for a file has `loaded === total`.
    */
   readonly onProgress?: (info: LoadProgress) => void;
+  /** Limits on the files read (index size, safetensors header, `data.pkl`); see `DEFAULT_FILE_LIMITS`. */
+  readonly limits?: Partial<FileLimits>;
 }
 
 /** The files Hugging Face writes, single-file before sharded, as `from_pretrained` looks for them. */
@@ -100,17 +102,36 @@ async function loadFile(
   options: LoadCheckpointOptions,
 ): Promise<Checkpoint> {
   const source = fileLocation(files, path);
+  const limits = options.limits ?? {};
   if (format === 'safetensors' && canReadRanges(files)) {
     const { onProgress } = options;
     return readSafetensorsByRange(await rangeReader(files, path), {
       source,
+      limits,
       ...(onProgress && {
         onProgress: (loaded: number, total: number) => onProgress({ file: path, loaded, total }),
       }),
     });
   }
+  if (format === 'bin' && canReadRanges(files)) await checkZipSignature(files, path);
   const bytes = await read(files, path, options);
-  return format === 'safetensors' ? readSafetensors(bytes, { source }) : readPytorchBin(bytes, { source });
+  return format === 'safetensors'
+    ? readSafetensors(bytes, { source, limits })
+    : readPytorchBin(bytes, { source, limits });
+}
+
+/**
+ * Reads the first bytes of a `.bin` file before the whole of it, which the zip reader needs in
+ * memory: a file that is not a zip (a sparse file of zeros, say) is refused without reading
+ * gigabytes. `readPytorchBin` says what the file is instead.
+ */
+async function checkZipSignature(files: RangedFileSource, path: string): Promise<void> {
+  const size = await readOrFail(files, path, () => files.size(path));
+  if (size < 4) return;
+  const head = await readOrFail(files, path, () => files.readRange(path, 0, 4));
+  // "PK" is a zip; a pickle's PROTO (0x80) is the pre-1.6 format, read whole like the zip.
+  if (head[0] !== 0x80 && (head[0] !== 0x50 || head[1] !== 0x4b))
+    readPytorchBin(head, { source: fileLocation(files, path) });
 }
 
 /** A {@link ByteRangeReader} over one file of a source; its failures name the file. */
@@ -139,7 +160,8 @@ async function readOrFail<T>(files: FileSource, path: string, access: () => Prom
   try {
     return await access();
   } catch (error) {
-    if (error instanceof CheckpointError) throw error;
+    // The reading policy's refusals already name the file and the rule.
+    if (error instanceof CheckpointError || error instanceof FilePolicyError) throw error;
     throw new CheckpointError(
       `could not be read: ${(error as Error).message}`,
       { file: fileLocation(files, path) },
@@ -157,22 +179,33 @@ async function loadSharded(
   const indexName = fileLocation(files, indexPath);
   const fail = (message: string, details?: string[]) =>
     new CheckpointError(message, details === undefined ? { file: indexName } : { file: indexName, details });
-  const shardOf = readShardIndex(strFromU8(await read(files, indexPath, options)), indexName);
+  const { onProgress, limits } = options;
+  const text = await readOrFail(files, indexPath, () =>
+    readJsonText(files, indexPath, {
+      ...(limits && { limits }),
+      ...(onProgress && {
+        onProgress: (loaded: number, total: number | undefined) =>
+          onProgress(total === undefined ? { file: indexPath, loaded } : { file: indexPath, loaded, total }),
+      }),
+    }),
+  );
+  const shardOf = readShardIndex(text, indexName);
   const shards = [...new Set(shardOf.values())];
 
-  const parts: Checkpoint[] = [];
+  const parts = new Map<string, Checkpoint>();
   for (const shard of shards) {
     if (!(await files.exists(shard))) throw fail(`names shard "${shard}", which is not in ${files.location}`);
-    parts.push(await loadFile(files, shard, format, options));
+    parts.set(shard, await loadFile(files, shard, format, options));
   }
-  const merged = Checkpoint.merge(parts, `${indexName} (${shards.length} shards)`);
+  const merged = Checkpoint.merge([...parts.values()], `${indexName} (${shards.length} shards)`);
 
   const problems: string[] = [];
   for (const [name, shard] of shardOf) {
-    const part = parts[shards.indexOf(shard)];
+    const part = parts.get(shard);
     if (part !== undefined && !part.has(name))
       problems.push(`${name}: mapped to ${shard}, which does not hold it`);
   }
   if (problems.length > 0) throw fail('does not match its shards', problems);
   return merged;
 }
+

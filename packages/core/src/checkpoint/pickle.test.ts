@@ -303,3 +303,53 @@ describe('unpickle caps what a pickle may build (pickle bombs)', () => {
     expect(refusedWith(marks, { maxMarkDepth: 5 })).toContain('STOP inside an unclosed MARK');
   });
 });
+
+describe('unpickle bounds numbers and arguments, and quotes at most ~100 characters of them', () => {
+  const enc = new TextEncoder();
+  /** PROTO 2 | opcode | the argument's bytes | STOP */
+  const op = (code: number, argument: Uint8Array | number[]) =>
+    Uint8Array.from([0x80, 2, code, ...argument, 0x2e]);
+
+  it('refuses a LONG of a million digits at its 256th byte, quoting 100 of them', () => {
+    const digits = enc.encode(`${'7'.repeat(1_000_000)}L\n`);
+    const message = refusal(op(0x4c, digits));
+    expect(message).toBe(
+      `test.pkl: pickle byte 2: a newline-terminated argument runs past 256 bytes ("${'7'.repeat(100)}…"), longer than any this reader uses`,
+    );
+  });
+
+  it('takes text integers up to 39 digits (128 bits) and refuses wider ones', () => {
+    const max = (2n ** 128n - 1n).toString(); // 39 digits
+    expect(read(op(0x4c, enc.encode(`${max}L\n`)))).toBe(2n ** 128n - 1n);
+    expect(read(op(0x49, enc.encode('-00042\n')))).toBe(-42);
+    expect(refusal(op(0x49, enc.encode(`1${'0'.repeat(39)}\n`)))).toBe(
+      `test.pkl: pickle byte 2: "1${'0'.repeat(39)}" has more than 39 digits, wider than this reader takes (a state dict needs 64 bits)`,
+    );
+    expect(refusal(op(0x49, enc.encode(`${'x'.repeat(200)}\n`)))).toBe(
+      `test.pkl: pickle byte 2: "${'x'.repeat(100)}…" is not an integer`,
+    );
+  });
+
+  it('takes LONG1 integers up to 16 bytes (torch’s legacy 76-bit magic number among them)', () => {
+    // The magic number of torch's legacy (non-zip) format: 0x1950a86a20f9469cfc6c, in 10 bytes.
+    const magic = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+    expect(read(op(0x8a, [10, ...magic]))).toBe(0x1950a86a20f9469cfc6cn);
+    expect(read(op(0x8a, [16, ...new Array(15).fill(0), 0x40]))).toBe(2n ** 126n);
+    expect(refusal(op(0x8a, [17, ...new Array(17).fill(1)]))).toBe(
+      'test.pkl: pickle byte 2: a 17-byte integer is wider than the 16 bytes this reader takes (a state dict needs 8)',
+    );
+    // LONG4's 4-byte length is checked before anything is read or allocated.
+    expect(refusal(op(0x8b, [0xff, 0xff, 0xff, 0x7f]))).toContain('a 2147483647-byte integer is wider');
+  });
+
+  it('quotes at most ~100 characters of a global or a memo index from the file', () => {
+    const long = 'm'.repeat(200);
+    const message = refusal(op(0x63, enc.encode(`${long}\nsystem\n`)));
+    expect(message).toBe(
+      `test.pkl: pickle byte 2: GLOBAL ${'m'.repeat(100)}… is not allowed; this reader only loads collections.OrderedDict, torch.FloatStorage`,
+    );
+    expect(refusal(op(0x67, enc.encode(`${'9'.repeat(150)}\n`)))).toBe(
+      `test.pkl: pickle byte 2: memo index "${'9'.repeat(100)}…" is not a number`,
+    );
+  });
+});

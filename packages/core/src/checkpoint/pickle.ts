@@ -179,8 +179,22 @@ const OPCODE_NAMES: ReadonlyMap<number, string> = new Map(
   Object.entries(OP).map(([name, code]) => [code, name]),
 );
 
-/** Python ints longer than this (in bytes) have no place in a state dict and would cost quadratic time. */
-const MAX_LONG_BYTES = 64;
+/**
+ * The widest integer LONG1 / LONG4 may carry, in bytes. A state dict needs 64 bits at most; the
+ * bound is 128 because torch's legacy format opens with a 76-bit magic number. Wider ones would
+ * cost quadratic time to convert (and a megabyte-long number has no place in a checkpoint).
+ */
+const MAX_INT_BYTES = 16;
+/** The most decimal digits of a text integer (INT, LONG): 2^128 has 39. */
+const MAX_INT_DIGITS = 39;
+/**
+ * The longest newline-terminated argument read (a GLOBAL's module or name, a text number, a memo
+ * index, a persistent id): the search for its newline stops here, so a pickle without one costs
+ * no more than this to refuse.
+ */
+const MAX_LINE_BYTES = 256;
+/** Values from the file are quoted in messages up to this many characters. */
+const MAX_QUOTED = 100;
 
 /** Why each never-supported opcode is refused, for the error message. */
 const REFUSED: ReadonlyMap<number, string> = new Map([
@@ -298,8 +312,16 @@ class Unpickler {
     return this.#bytes.subarray(at, at + n);
   }
   #line(): string {
-    const end = this.#bytes.indexOf(0x0a, this.#pos);
-    if (end < 0) throw this.#fail('a newline-terminated argument is missing (truncated)');
+    const window = this.#bytes.subarray(this.#pos, this.#pos + MAX_LINE_BYTES + 1);
+    const found = window.indexOf(0x0a);
+    if (found < 0) {
+      throw this.#fail(
+        window.length > MAX_LINE_BYTES
+          ? `a newline-terminated argument runs past ${MAX_LINE_BYTES} bytes (${quote(`${strFromU8(window.subarray(0, MAX_QUOTED), true)}…`)}), longer than any this reader uses`
+          : 'a newline-terminated argument is missing (truncated)',
+      );
+    }
+    const end = this.#pos + found;
     const text = strFromU8(this.#bytes.subarray(this.#pos, end), true);
     this.#pos = end + 1;
     return text;
@@ -354,7 +376,7 @@ class Unpickler {
     const key = `${module}.${name}`;
     if (!this.#options.globals.has(key)) {
       const allowed = [...this.#options.globals.keys()].join(', ');
-      throw this.#fail(`${opcode} ${key} is not allowed; this reader only loads ${allowed}`);
+      throw this.#fail(`${opcode} ${cut(key)} is not allowed; this reader only loads ${allowed}`);
     }
     return new PickleGlobal(module, name);
   }
@@ -430,7 +452,7 @@ class Unpickler {
           const text = this.#line();
           const value = Number(text);
           if (text.trim() === '' || (Number.isNaN(value) && !/nan/i.test(text)))
-            throw this.#fail(`FLOAT "${text}" is not a number`);
+            throw this.#fail(`FLOAT ${quote(text)} is not a number`);
           this.#push(value);
           break;
         }
@@ -584,7 +606,7 @@ class Unpickler {
           // name the class it would have created
           const module = this.#line();
           const name = this.#line();
-          throw this.#fail(`INST ${module}.${name} refused: the opcode ${REFUSED.get(op)}`);
+          throw this.#fail(`INST ${cut(`${module}.${name}`)} refused: the opcode ${REFUSED.get(op)}`);
         }
         case OP.OBJ: {
           const items = this.#popMark();
@@ -615,7 +637,11 @@ class Unpickler {
   }
 
   #long(length: number): number | bigint {
-    if (length > MAX_LONG_BYTES) throw this.#fail(`a ${length}-byte integer is too long for a state dict`);
+    if (length > MAX_INT_BYTES) {
+      throw this.#fail(
+        `a ${length}-byte integer is wider than the ${MAX_INT_BYTES} bytes this reader takes (a state dict needs 8)`,
+      );
+    }
     const data = this.#take(length);
     if (length === 0) return 0;
     let value = 0n;
@@ -625,13 +651,18 @@ class Unpickler {
   }
 
   #textInt(text: string): number | bigint {
-    if (!/^[+-]?\d{1,40}$/.test(text)) throw this.#fail(`"${text}" is not an integer`);
+    if (!/^[+-]?\d+$/.test(text)) throw this.#fail(`${quote(text)} is not an integer`);
+    if (text.replace(/^[+-]?0*/, '').length > MAX_INT_DIGITS) {
+      throw this.#fail(
+        `${quote(text)} has more than ${MAX_INT_DIGITS} digits, wider than this reader takes (a state dict needs 64 bits)`,
+      );
+    }
     const value = BigInt(text);
     return Number.isSafeInteger(Number(value)) ? Number(value) : value;
   }
 
   #memoIndex(text: string): number {
-    if (!/^\d{1,10}$/.test(text)) throw this.#fail(`memo index "${text}" is not a number`);
+    if (!/^\d{1,10}$/.test(text)) throw this.#fail(`memo index ${quote(text)} is not a number`);
     return Number(text);
   }
 
@@ -707,6 +738,16 @@ function isEmptyState(state: PickleValue): boolean {
 
 function hex(byte: number): string {
   return byte.toString(16).padStart(2, '0');
+}
+
+/** Text from the file for a message, cut to ~100 characters. */
+function cut(text: string): string {
+  return text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text;
+}
+
+/** Text from the file for a message: JSON-quoted, cut to ~100 characters. */
+function quote(text: string): string {
+  return JSON.stringify(cut(text));
 }
 
 /** A short description of a value for messages. */

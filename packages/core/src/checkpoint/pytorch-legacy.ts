@@ -1,3 +1,4 @@
+import { fileLimits } from '../io/file-policy.js';
 import type { Checkpoint } from './checkpoint.js';
 import { DTYPE_SIZES } from './dtype.js';
 import { CheckpointError } from './errors.js';
@@ -13,7 +14,6 @@ import {
 import type { ReadPytorchBinOptions } from './pytorch-zip.js';
 import {
   isCount,
-  MAX_PICKLE_BYTES,
   readStorageId,
   StorageRef,
   stateDictCheckpoint,
@@ -47,7 +47,7 @@ interface PendingView {
 export function readLegacyTorch(bytes: Uint8Array, options: ReadPytorchBinOptions = {}): Checkpoint {
   const file = options.source ?? 'PyTorch data';
   const fail = (message: string) => new CheckpointError(message, { file });
-  const maxPickleBytes = options.maxPickleBytes ?? MAX_PICKLE_BYTES;
+  const maxPickleBytes = options.maxPickleBytes ?? fileLimits(options.limits).maxPickleBytes;
   let pos = 0;
 
   const storages = new Map<string, StorageRef>();

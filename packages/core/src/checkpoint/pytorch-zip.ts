@@ -1,4 +1,5 @@
 import { strFromU8 } from 'fflate';
+import { fileLimits } from '../io/file-policy.js';
 import type { Checkpoint } from './checkpoint.js';
 import { DTYPE_SIZES } from './dtype.js';
 import { CheckpointError } from './errors.js';
@@ -6,7 +7,6 @@ import { PickleOpaque, type PickleValue, unpickle } from './pickle.js';
 import { readLegacyTorch } from './pytorch-legacy.js';
 import type { ReadCheckpointOptions } from './safetensors.js';
 import {
-  MAX_PICKLE_BYTES,
   readStorageId,
   StorageRef,
   stateDictCheckpoint,
@@ -22,9 +22,10 @@ export interface ReadPytorchBinOptions extends ReadCheckpointOptions {
    */
   readonly maxExpandedBytes?: number;
   /**
-   * Most bytes `data.pkl` may hold once expanded; default 16 MiB. Torch writes about 100 bytes per
-   * tensor, and each byte can make the unpickler allocate tens, so this is checked against the
-   * declared size before anything is inflated (and inflation stops at the declared size).
+   * Most bytes `data.pkl` (or a pre-1.6 file's state-dict pickle) may hold once expanded; default
+   * `limits.maxPickleBytes` (16 MiB). Torch writes about 100 bytes per tensor, and each byte can
+   * make the unpickler allocate tens, so this is checked against the declared size before anything
+   * is inflated (and inflation stops at the declared size).
    */
   readonly maxPickleBytes?: number;
   /**
@@ -114,7 +115,7 @@ export function readPytorchBin(bytes: Uint8Array, options: ReadPytorchBinOptions
     return new PickleOpaque(`storage ${key}`, storage);
   };
 
-  const maxPickleBytes = options.maxPickleBytes ?? MAX_PICKLE_BYTES;
+  const maxPickleBytes = options.maxPickleBytes ?? fileLimits(options.limits).maxPickleBytes;
   const pickleSize = (zip.entry(pickleName) as ZipEntry).size;
   if (pickleSize > maxPickleBytes) {
     throw fail(

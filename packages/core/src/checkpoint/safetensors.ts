@@ -1,4 +1,7 @@
-import { strFromU8, strToU8 } from 'fflate';
+import { JsonReader } from '@imagegpt/config';
+import { previewValue } from '@imagegpt/config/json';
+import { strToU8 } from 'fflate';
+import { DEFAULT_FILE_LIMITS, type FileLimits, fileLimits } from '../io/file-policy.js';
 import { Checkpoint, formatShape } from './checkpoint.js';
 import { DTYPE_SIZES, isWeightDType, type WeightDType } from './dtype.js';
 import { CheckpointError } from './errors.js';
@@ -7,10 +10,12 @@ import { CheckpointError } from './errors.js';
 export interface ReadCheckpointOptions {
   /** Name of the file for messages and {@link Checkpoint.source}. */
   readonly source?: string;
+  /**
+   * Limits on what the file may declare (header size, entries, `data.pkl` size); the defaults are
+   * {@link DEFAULT_FILE_LIMITS}.
+   */
+  readonly limits?: Partial<FileLimits>;
 }
-
-/** The reference implementation refuses headers above 100 MB; so do we, before decoding anything. */
-const MAX_HEADER_BYTES = 100_000_000;
 
 /**
  * Reads a safetensors file held in memory. Every header field is checked against the file before
@@ -27,12 +32,14 @@ const MAX_HEADER_BYTES = 100_000_000;
 export function readSafetensors(bytes: Uint8Array, options: ReadCheckpointOptions = {}): Checkpoint {
   const file = options.source ?? 'safetensors data';
   const fail = failIn(file);
+  const limits = fileLimits(options.limits);
   checkFileLength(bytes.length, fail);
-  const headerLength = decodeHeaderLength(bytes.subarray(0, 8), bytes.length, fail);
+  const headerLength = decodeHeaderLength(bytes.subarray(0, 8), bytes.length, fail, limits);
   const { dataStart, metadata, entries } = parseHeader(
     bytes.subarray(8, 8 + headerLength),
     bytes.length,
     fail,
+    limits,
   );
   const tensors = entries.map(({ name, dtype, shape, begin, end }) => ({
     name,
@@ -89,13 +96,15 @@ export async function readSafetensorsByRange(
   const file = options.source ?? 'safetensors data';
   const fail = failIn(file);
   const { size } = reader;
+  const limits = fileLimits(options.limits);
   if (!isCount(size)) throw fail(`size ${String(size)} is not a byte count`);
   checkFileLength(size, fail);
-  const headerLength = decodeHeaderLength(await readExactly(reader, 0, 8, fail), size, fail);
+  const headerLength = decodeHeaderLength(await readExactly(reader, 0, 8, fail), size, fail, limits);
   const { dataStart, metadata, entries } = parseHeader(
     await readExactly(reader, 8, headerLength, fail),
     size,
     fail,
+    limits,
   );
 
   let loaded = dataStart;
@@ -142,7 +151,7 @@ function checkFileLength(size: number, fail: Fail): void {
 }
 
 /** The header length from the file's first 8 bytes, checked against the `size` of the whole file. */
-function decodeHeaderLength(prefix: Uint8Array, size: number, fail: Fail): number {
+function decodeHeaderLength(prefix: Uint8Array, size: number, fail: Fail, limits: FileLimits): number {
   const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
   // Compared as bigint so that a hostile 2^60 never becomes a size or an allocation.
   const declared = view.getBigUint64(0, true);
@@ -152,9 +161,10 @@ function decodeHeaderLength(prefix: Uint8Array, size: number, fail: Fail): numbe
       `header length ${declared} exceeds the ${room} bytes after it: not a safetensors file, or truncated`,
     );
   }
-  if (declared > BigInt(MAX_HEADER_BYTES)) {
+  const limit = limits.maxSafetensorsHeaderBytes;
+  if (declared > BigInt(limit)) {
     throw fail(
-      `header length ${declared} exceeds the ${MAX_HEADER_BYTES}-byte limit for a safetensors header`,
+      `header length ${declared} exceeds the ${limit}-byte limit for a safetensors header (FileLimits.maxSafetensorsHeaderBytes)`,
     );
   }
   return Number(declared);
@@ -163,36 +173,61 @@ function decodeHeaderLength(prefix: Uint8Array, size: number, fail: Fail): numbe
 /**
  * Decodes and validates the JSON header (`json`, the bytes after the length prefix) of a file of
  * `size` bytes: entries in header order, each checked against the data area, which they must tile.
+ * The header is read in one pass ({@link JsonReader}): fields an entry does not need are checked
+ * but never built, nesting is limited, and so are the number of entries and a shape's rank, so a
+ * 100 MB header costs a scan whatever it holds.
  */
 function parseHeader(
   json: Uint8Array,
   size: number,
   fail: Fail,
+  limits: FileLimits,
 ): { dataStart: number; metadata: Record<string, string>; entries: SafetensorsEntry[] } {
   const headerLength = json.length;
   const dataStart = 8 + headerLength;
   const dataLength = size - dataStart;
 
-  const text = strFromU8(json);
-  let header: unknown;
+  let text: string;
   try {
-    header = JSON.parse(text);
-  } catch (error) {
-    throw fail(`header (${headerLength} bytes) is not JSON: ${(error as Error).message}`);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(json);
+  } catch {
+    throw fail(`header (${headerLength} bytes) is not UTF-8 text`);
   }
-  if (!isRecord(header)) throw fail('header must be a JSON object of tensor entries');
-  const repeated = repeatedTopLevelKey(text);
-  if (repeated === '__metadata__') throw fail('the header has "__metadata__" more than once');
-  if (repeated !== undefined) {
-    throw fail('the header names this tensor more than once (JSON would keep only the last)', repeated);
-  }
-
-  const metadata = readMetadata(header.__metadata__, fail);
-  const entries: SafetensorsEntry[] = [];
-  for (const [name, entry] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    entries.push({ name, ...readEntry(entry, dataLength, (message) => fail(message, name)) });
-  }
+  const reader = new JsonReader(text, {
+    fail: (message, offset) =>
+      fail(`header (${headerLength} bytes) is not JSON: ${message} at character ${offset}`),
+  });
+  if (reader.peek() !== 'object') throw fail('header must be a JSON object of tensor entries');
+  const seen = new Set<string>();
+  let metadata: Record<string, string> = {};
+  // Fields are gathered first and checked once the whole header has been read, so that a header
+  // fault (bad JSON, a repeated name) is reported before a fault in one entry.
+  const raw: { name: string; fields: RawEntry }[] = [];
+  const maxEntries = limits.maxSafetensorsEntries;
+  reader.readObject((name) => {
+    // Checked as met: JSON would keep only the last of two, so the reference refuses them.
+    if (seen.has(name)) {
+      throw name === '__metadata__'
+        ? fail('the header has "__metadata__" more than once')
+        : fail('the header names this tensor more than once (JSON would keep only the last)', name);
+    }
+    seen.add(name);
+    if (name === '__metadata__') {
+      metadata = readMetadata(reader, fail, maxEntries);
+      return;
+    }
+    if (raw.length + Object.keys(metadata).length >= maxEntries) {
+      throw fail(
+        `the header lists more than ${maxEntries} entries (FileLimits.maxSafetensorsEntries; a real model has a few thousand)`,
+      );
+    }
+    raw.push({ name, fields: readEntryFields(reader) });
+  });
+  reader.end();
+  const entries = raw.map(({ name, fields }) => ({
+    name,
+    ...checkEntry(fields, dataLength, (message) => fail(message, name)),
+  }));
   checkTiling(entries, dataLength, fail);
   return { dataStart, metadata, entries };
 }
@@ -226,49 +261,6 @@ function checkTiling(entries: readonly SafetensorsEntry[], dataLength: number, f
   }
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-
-/**
- * The first key that appears twice in the top-level object of valid JSON `text` (JSON.parse keeps
- * only the last, and a reviver only sees the survivor, so the text itself is scanned). Keys are
- * decoded, so `"a"` and `"\u0061"` are the same; `__proto__` is an ordinary key here.
- */
-function repeatedTopLevelKey(text: string): string | undefined {
-  const seen = new Set<string>();
-  let depth = 0;
-  let keyNext = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
-      let j = i + 1;
-      let escaped = false;
-      while (j < text.length && text.charCodeAt(j) !== QUOTE) {
-        if (text.charCodeAt(j) === BACKSLASH) {
-          escaped = true;
-          j++;
-        }
-        j++;
-      }
-      if (depth === 1 && keyNext) {
-        const key = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
-        if (seen.has(key)) return key;
-        seen.add(key);
-        keyNext = false;
-      }
-      i = j;
-    } else if (c === '{' || c === '[') {
-      depth++;
-      if (depth === 1) keyNext = c === '{';
-    } else if (c === '}' || c === ']') {
-      depth--;
-    } else if (c === ',' && depth === 1) {
-      keyNext = true;
-    }
-  }
-  return undefined;
-}
-
 /** Reads exactly `length` bytes, refusing a reader that returns anything else. */
 async function readExactly(
   reader: ByteRangeReader,
@@ -289,39 +281,94 @@ async function readExactly(
   return bytes;
 }
 
-function readMetadata(value: unknown, fail: Fail): Record<string, string> {
-  if (value === undefined) return {};
-  if (!isRecord(value)) throw fail(`__metadata__ must be an object of strings, got ${JSON.stringify(value)}`);
+/** The most dimensions a shape may have (numpy's limit); each is a number kept per tensor. */
+const MAX_RANK = 64;
+/** A value this small (in JSON values: a shape of the highest rank) is parsed; a larger one is only counted. */
+const MAX_SHOWN_VALUES = MAX_RANK + 1;
+
+/** The next value, parsed when small (for checks and messages) or described by its size. */
+function smallValue(reader: JsonReader): unknown {
+  const { text, values } = reader.valueText();
+  return values <= MAX_SHOWN_VALUES ? JSON.parse(text) : new TooLarge(values);
+}
+
+/** A value too large to parse for a message: shown as its size. */
+class TooLarge {
+  constructor(readonly values: number) {}
+  toString(): string {
+    return `(${this.values} JSON values)`;
+  }
+}
+
+/** At most ~100 characters of a value from the file, for a message. */
+function show(value: unknown): string {
+  return value instanceof TooLarge ? String(value) : previewValue(value, 100);
+}
+
+function readMetadata(reader: JsonReader, fail: Fail, maxEntries: number): Record<string, string> {
+  if (reader.peek() !== 'object') {
+    throw fail(`__metadata__ must be an object of strings, got ${show(smallValue(reader))}`);
+  }
   const metadata: Record<string, string> = {};
-  for (const [key, item] of Object.entries(value)) {
-    if (typeof item !== 'string')
-      throw fail(`__metadata__["${key}"] must be a string, got ${JSON.stringify(item)}`);
+  let count = 0;
+  reader.readObject((key) => {
+    if (++count > maxEntries) {
+      throw fail(`__metadata__ holds more than ${maxEntries} entries (FileLimits.maxSafetensorsEntries)`);
+    }
+    if (reader.peek() !== 'string') {
+      throw fail(`__metadata__[${show(key)}] must be a string, got ${show(smallValue(reader))}`);
+    }
     // Defined, not assigned, so that a "__proto__" key stays an ordinary entry.
     Object.defineProperty(metadata, key, {
-      value: item,
+      value: reader.readString(),
       enumerable: true,
       writable: true,
       configurable: true,
     });
-  }
+  });
   return metadata;
 }
 
-function readEntry(
-  entry: unknown,
+/** An entry's fields as read, before they are checked (small values, or the size of large ones). */
+type RawEntry = { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | 'not an object';
+
+/** Reads the fields of one entry that a tensor needs; any other field is skipped unbuilt. */
+function readEntryFields(reader: JsonReader): RawEntry {
+  if (reader.peek() !== 'object') {
+    reader.skipValue();
+    return 'not an object';
+  }
+  const fields: { dtype?: unknown; shape?: unknown; data_offsets?: unknown } = {};
+  reader.readObject((field) => {
+    // A later repeat wins, as in JSON.parse.
+    if (field === 'dtype' || field === 'shape' || field === 'data_offsets')
+      fields[field] = smallValue(reader);
+  });
+  return fields;
+}
+
+function checkEntry(
+  fields: RawEntry,
   dataLength: number,
   fail: (message: string) => CheckpointError,
 ): { dtype: WeightDType; shape: number[]; begin: number; end: number } {
-  if (!isRecord(entry)) throw fail('entry must be an object with dtype, shape and data_offsets');
-  const { dtype, shape, data_offsets: offsets } = entry;
+  if (fields === 'not an object') throw fail('entry must be an object with dtype, shape and data_offsets');
+  const { dtype, shape, data_offsets: offsets } = fields;
   if (!isWeightDType(dtype)) {
-    throw fail(`dtype ${JSON.stringify(dtype)} is not one of ${Object.keys(DTYPE_SIZES).join(', ')}`);
+    throw fail(`dtype ${show(dtype)} is not one of ${Object.keys(DTYPE_SIZES).join(', ')}`);
+  }
+  if (Array.isArray(shape) && shape.length > MAX_RANK) {
+    throw fail(`shape has ${shape.length} dimensions; at most ${MAX_RANK} are read`);
   }
   if (!Array.isArray(shape) || !shape.every(isCount)) {
-    throw fail(`shape ${JSON.stringify(shape)} must be an array of non-negative integers`);
+    throw fail(
+      shape instanceof TooLarge
+        ? `shape ${show(shape)} has more than ${MAX_RANK} dimensions, at most ${MAX_RANK} are read`
+        : `shape ${show(shape)} must be an array of non-negative integers`,
+    );
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
-    throw fail(`data_offsets ${JSON.stringify(offsets)} must be [begin, end], non-negative integers`);
+    throw fail(`data_offsets ${show(offsets)} must be [begin, end], non-negative integers`);
   }
   const [begin, end] = offsets as [number, number];
   if (begin > end) throw fail(`data_offsets [${begin}, ${end}] begin after they end`);
@@ -342,10 +389,6 @@ function readEntry(
 
 function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** What a safetensors header says about one tensor: its name, dtype and shape. */

@@ -256,8 +256,6 @@ function isContiguous(shape: readonly number[], stride: readonly number[]): bool
   return true;
 }
 
-/** Default of `ReadPytorchBinOptions.maxPickleBytes`: the most bytes a state-dict pickle may span. */
-export const MAX_PICKLE_BYTES = 16 * 1024 * 1024;
 
 /** Limits of {@link stateDictCheckpoint}. */
 export interface StateDictOptions {

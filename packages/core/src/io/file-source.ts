@@ -19,8 +19,15 @@ export interface FileSource {
   readonly location: string;
   /** Whether the file exists. */
   exists(path: string): Promise<boolean>;
-  /** The whole file; `onProgress` may be called as bytes arrive (`total` when known). */
-  read(path: string, onProgress?: (loaded: number, total: number | undefined) => void): Promise<Uint8Array>;
+  /**
+   * The whole file; `onProgress` may be called as bytes arrive (`total` when known). A source
+   * should honour {@link FileReadOptions.maxBytes}; the policy's readers check the length anyway.
+   */
+  read(
+    path: string,
+    onProgress?: (loaded: number, total: number | undefined) => void,
+    options?: FileReadOptions,
+  ): Promise<Uint8Array>;
   /** The file's length in bytes. Optional; used together with {@link FileSource.readRange}. */
   size?(path: string): Promise<number>;
   /**
@@ -29,6 +36,16 @@ export interface FileSource {
    * {@link FileSource.size}.
    */
   readRange?(path: string, offset: number, length: number): Promise<Uint8Array>;
+}
+
+/** Options of {@link FileSource.read}. */
+export interface FileReadOptions {
+  /**
+   * The most bytes the caller will accept: a source refuses a longer file (a `FilePolicyError`
+   * with rule `size`) before reading it when it knows the size, else as soon as more arrive, so a
+   * huge or endless file never fills memory.
+   */
+  readonly maxBytes?: number;
 }
 
 /** A {@link FileSource} that can read parts of files. */
