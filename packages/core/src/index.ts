@@ -20,6 +20,9 @@ export {
   Checkpoint,
   CheckpointError,
   type CheckpointErrorInfo,
+  type CheckpointInfo,
+  type InspectCheckpointOptions,
+  inspectCheckpoint,
   type LoadCheckpointOptions,
   type LoadProgress,
   loadCheckpoint,
@@ -33,6 +36,7 @@ export {
   type SafetensorsLayout,
   type SafetensorsSpec,
   safetensorsLayout,
+  type TensorInfo,
   WEIGHT_FORMATS,
   type WeightDType,
   type WeightFormat,
@@ -55,7 +59,15 @@ export {
 } from './generation/index.js';
 export type { DecoderKind, PrefillKind } from './graph/index.js';
 export { HubError, type HubErrorDetails, type HubErrorReason } from './hub/index.js';
-export type { FileSource } from './io/index.js';
+export {
+  DEFAULT_FILE_LIMITS,
+  type FileLimits,
+  FilePolicyError,
+  type FilePolicyErrorDetails,
+  type FilePolicyRule,
+  type FileReadOptions,
+  type FileSource,
+} from './io/index.js';
 export {
   type Decoder,
   type ForwardOptions,

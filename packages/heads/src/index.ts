@@ -41,4 +41,5 @@ export {
   trainLinearProbe,
 } from './linear-probe.js';
 export type { LoadOptions, ModelParts } from './load-options.js';
+export { loadConfig, loadProcessor } from './load-parts.js';
 export type { ImageInput } from './model-inputs.js';

@@ -3,6 +3,7 @@ import type {
   BackendSessionOptions,
   Checkpoint,
   DecoderKind,
+  FileLimits,
   ImageGPTBackend,
   ModelDType,
   PrefillKind,
@@ -35,6 +36,11 @@ export interface LoadOptions {
    * the place to refuse a model by its size without downloading it. A rejection stops the load.
    */
   beforeWeights?: (config: ImageGPTConfig) => void | Promise<void>;
+  /**
+   * Limits of the file-reading policy (JSON file size, safetensors header, `data.pkl`), over
+   * `DEFAULT_FILE_LIMITS`: raise one for an unusual but trusted model folder.
+   */
+  limits?: Partial<FileLimits>;
 }
 
 /** Everything a head needs, already in memory: what `fromParts` takes. */

@@ -173,7 +173,7 @@ export {
 export { createNodeBackend, NodeBackend, type NodeBackendOptions } from './node-backend.js';
 export { NodeError, type NodeErrorDetails } from './node-error.js';
 export { NodeFileSink } from './node-file-sink.js';
-export { NodeFileSource } from './node-file-source.js';
+export { NodeFileSource, type NodeFileSourceOptions } from './node-file-source.js';
 export {
   ImageGPTForCausalImageModeling,
   ImageGPTForImageClassification,

@@ -1,9 +1,18 @@
 import { constants as bufferConstants } from 'node:buffer';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Checkpoint, loadCheckpoint, readSafetensors, writeSafetensors } from '@imagegpt/core';
+import {
+  type Checkpoint,
+  FilePolicyError,
+  type FileReadOptions,
+  loadCheckpoint,
+  readSafetensors,
+  writeSafetensors,
+} from '@imagegpt/core';
+import { readJsonText } from '@imagegpt/core/io';
 import { goldenCaseDir } from '@imagegpt/test-kit';
 import { describe, expect, it } from 'vitest';
 import { NodeFileSource } from './node-file-source.js';
@@ -13,9 +22,13 @@ class RecordingSource extends NodeFileSource {
   readonly reads: string[] = [];
   readonly ranges: { path: string; offset: number; length: number }[] = [];
 
-  override read(path: string, onProgress?: (loaded: number, total: number | undefined) => void) {
+  override read(
+    path: string,
+    onProgress?: (loaded: number, total: number | undefined) => void,
+    options?: FileReadOptions,
+  ) {
     this.reads.push(path);
-    return super.read(path, onProgress);
+    return super.read(path, onProgress, options);
   }
 
   override readRange(path: string, offset: number, length: number) {
@@ -108,7 +121,7 @@ describe('NodeFileSource', () => {
       await expect(files.readRange('../f.bin', 0, 1)).rejects.toThrow(
         'refusing a path outside the model folder',
       );
-      await expect(files.size('.')).rejects.toThrow('is not a file');
+      await expect(files.size('.')).rejects.toThrow('a folder, not a regular file');
     });
   });
 
@@ -142,6 +155,106 @@ describe('NodeFileSource', () => {
         // Node versions whose typed arrays exceed 4.5 GiB can read it whole; not worth 4.5 GiB here.
         expect(bufferConstants.MAX_LENGTH).toBeGreaterThanOrEqual(size);
       }
+    });
+  });
+});
+
+describe('NodeFileSource applies the file-reading policy', () => {
+  const fifoSupported = process.platform !== 'win32';
+
+  it.skipIf(!fifoSupported)('refuses a FIFO and a device link without opening them', async () => {
+    await withTempDir(async (dir) => {
+      expect(spawnSync('mkfifo', [join(dir, 'config.json')]).status).toBe(0);
+      await symlink('/dev/zero', join(dir, 'zero.json'));
+      const files = new NodeFileSource(dir);
+      // The FIFO exists (so the loader reads it and says why it is refused) but is never opened.
+      expect(await files.exists('config.json')).toBe(true);
+      const fifo = await files.read('config.json').catch((e: unknown) => e);
+      expect(fifo).toBeInstanceOf(FilePolicyError);
+      expect((fifo as FilePolicyError).message).toBe(
+        `${join(dir, 'config.json')}: a FIFO (named pipe), not a regular file: only regular files are read`,
+      );
+      expect((fifo as FilePolicyError).rule).toBe('kind');
+      // /dev/zero is outside the folder: the link rule answers first.
+      const zero = await files.read('zero.json').catch((e: unknown) => e);
+      expect([(zero as FilePolicyError).rule, (zero as FilePolicyError).target]).toEqual([
+        'link',
+        '/dev/zero',
+      ]);
+      await expect(files.size('zero.json')).rejects.toThrow(FilePolicyError);
+      await expect(files.readRange('config.json', 0, 1)).rejects.toThrow('a FIFO');
+    });
+  });
+
+  it('follows links that stay inside the folder, refuses those that leave it (files and sub-folders)', async () => {
+    await withTempDir(async (root) => {
+      const dir = join(root, 'model');
+      const outside = join(root, 'secrets');
+      await mkdir(join(dir, 'real'), { recursive: true });
+      await mkdir(outside);
+      await writeFile(join(dir, 'real', 'a.json'), '{"a": 1}');
+      await writeFile(join(outside, 'credentials.json'), '{"token": "x"}');
+      await symlink('real/a.json', join(dir, 'inside.json'));
+      await symlink(join(outside, 'credentials.json'), join(dir, 'config.json'));
+      await symlink(outside, join(dir, 'shards'));
+      const files = new NodeFileSource(dir);
+      expect(new TextDecoder().decode(await files.read('inside.json'))).toBe('{"a": 1}');
+      for (const path of ['config.json', 'shards/credentials.json']) {
+        const error = await files.read(path).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(FilePolicyError);
+        expect((error as Error).message).toBe(
+          `${join(dir, path)}: a link to ${join(outside, 'credentials.json')}, outside the model folder: links are followed only when they stay inside ${dir}`,
+        );
+      }
+      // A folder reached through a link is judged by its real path: its own files are inside.
+      await symlink(dir, join(root, 'alias'));
+      expect(await new NodeFileSource(join(root, 'alias')).size('inside.json')).toBe(8);
+    });
+  });
+
+  it("follows a hub cache snapshot's links into its repository's blobs/, and no further", async () => {
+    await withTempDir(async (root) => {
+      const repo = join(root, 'hub', 'models--openai--imagegpt-small');
+      const snapshot = join(repo, 'snapshots', '0123abcd');
+      await mkdir(join(repo, 'blobs'), { recursive: true });
+      await mkdir(snapshot, { recursive: true });
+      await mkdir(join(root, 'hub', 'models--other--repo', 'blobs'), { recursive: true });
+      await writeFile(join(repo, 'blobs', 'f00d'), '{"n_embd": 64}');
+      await writeFile(join(root, 'hub', 'models--other--repo', 'blobs', 'beef'), '{}');
+      // Python's huggingface_hub links every snapshot file as ../../blobs/<hash>.
+      await symlink('../../blobs/f00d', join(snapshot, 'config.json'));
+      await symlink('../../../models--other--repo/blobs/beef', join(snapshot, 'other.json'));
+      const files = new NodeFileSource(snapshot);
+      expect(files.linkRoots).toEqual([join(repo, 'blobs')]);
+      expect(new TextDecoder().decode(await files.read('config.json'))).toBe('{"n_embd": 64}');
+      await expect(files.read('other.json')).rejects.toThrow(
+        `, outside the model folder: links are followed only when they stay inside ${snapshot} or ${join(repo, 'blobs')}`,
+      );
+      // Given explicitly, the link roots replace the default: none lets nothing out.
+      await expect(new NodeFileSource(snapshot, { linkRoots: [] }).read('config.json')).rejects.toThrow(
+        FilePolicyError,
+      );
+    });
+  });
+
+  it('refuses a sparse 3 GiB config.json by its size, before reading a byte', async () => {
+    await withTempDir(async (dir) => {
+      const handle = await open(join(dir, 'config.json'), 'w');
+      try {
+        await handle.truncate(3 * GiB); // sparse: no disk blocks
+      } finally {
+        await handle.close();
+      }
+      const files = new RecordingSource(dir);
+      const error = await readJsonText(files, 'config.json').catch((e: unknown) => e);
+      expect((error as Error).message).toBe(
+        `${join(dir, 'config.json')}: 3221225472 bytes, over the limit of 16777216 for this kind of file (FileLimits.maxJsonBytes; a real one is far smaller)`,
+      );
+      expect(files.reads).toEqual([]);
+      // Asked directly with a cap, the source refuses by the size it opened.
+      await expect(files.read('config.json', undefined, { maxBytes: 100 })).rejects.toThrow(
+        '3221225472 bytes, more than the 100 its reader accepts',
+      );
     });
   });
 });

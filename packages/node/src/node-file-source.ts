@@ -1,8 +1,10 @@
 import { constants as bufferConstants } from 'node:buffer';
-import { type FileHandle, open, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { constants as fsConstants, type Stats } from 'node:fs';
+import { type FileHandle, lstat, open, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FileSource } from '@imagegpt/core';
+import { FilePolicyError, type FileReadOptions, type FileSource } from '@imagegpt/core';
+import { hubCacheBlobsDir } from '@imagegpt/core/io';
 import { NodeError } from './node-error.js';
 
 /** Reads chunks of this size so progress can be reported on large checkpoints. */
@@ -11,20 +13,49 @@ const CHUNK = 16 * 1024 * 1024;
 /** The longest typed array this platform can allocate (4 GiB on Node 20, more on later versions). */
 const MAX_READ_BYTES = bufferConstants.MAX_LENGTH;
 
+/** Options of {@link NodeFileSource}. */
+export interface NodeFileSourceOptions {
+  /**
+   * Folders besides the model folder that its symbolic links may lead into. Default: when the
+   * folder is a snapshot of the Hugging Face hub cache (`…/models--org--name/snapshots/<rev>/`),
+   * that repository's `blobs/` folder ({@link hubCacheBlobsDir}), where Python's cache links
+   * every file; otherwise none.
+   */
+  readonly linkRoots?: readonly string[];
+}
+
+/** Opens without waiting: a FIFO swapped in after the checks cannot hang the open (0 where there is no such flag). */
+const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0);
+
 /**
  * A {@link FileSource} over a folder on disk: a Hugging Face model folder such as
  * `./igpt-small` or a `file:` URL.
  *
- * Paths are resolved inside the folder only; `../` escapes are refused so a hostile index file
- * cannot make the loader read elsewhere. Every refusal is a {@link NodeError} naming the file. Besides whole-file reads it offers {@link size} and
- * {@link readRange}, so `loadCheckpoint` reads safetensors files of any size tensor by tensor.
+ * It applies the file-reading policy of `@imagegpt/core`'s io module on the file system: paths
+ * are resolved inside the folder only (`../` escapes are refused, a {@link NodeError}, so a
+ * hostile index file cannot make the loader read elsewhere); only regular files are read (a FIFO,
+ * a device or a socket is refused before it is opened, and files are opened non-blocking); a
+ * symbolic link is followed only when its real path stays inside the folder or one of
+ * {@link NodeFileSourceOptions.linkRoots} (the hub cache's `blobs/` by default); and a read is
+ * bounded by the size the file had when opened and by `maxBytes`. Those refusals are a
+ * `FilePolicyError` naming the file and the rule. Besides whole-file reads it offers {@link size}
+ * and {@link readRange}, so `loadCheckpoint` reads safetensors files of any size tensor by tensor.
  */
 export class NodeFileSource implements FileSource {
   /** Absolute path of the folder. */
   readonly location: string;
+  /** Folders, besides the model folder, that links may lead into (absolute paths). */
+  readonly linkRoots: readonly string[];
+  /** Whether {@link linkRoots} came from the options (else from the hub cache layout, found from the real path). */
+  readonly #linkRootsGiven: boolean;
+  /** The real paths of the folder and of the link roots, found once. */
+  #roots: Promise<readonly string[]> | undefined;
 
-  constructor(dir: string | URL) {
+  constructor(dir: string | URL, options: NodeFileSourceOptions = {}) {
     this.location = resolve(typeof dir === 'string' ? dir : fileURLToPath(dir));
+    this.#linkRootsGiven = options.linkRoots !== undefined;
+    const blobs = hubCacheBlobsDir(this.location);
+    this.linkRoots = (options.linkRoots ?? (blobs === undefined ? [] : [blobs])).map((root) => resolve(root));
   }
 
   /** Resolves `path` inside the folder, refusing anything that would leave it. */
@@ -41,9 +72,14 @@ export class NodeFileSource implements FileSource {
     return full;
   }
 
+  /**
+   * Whether the folder has an entry `path` that is not a folder. A FIFO, a device or a link that
+   * leads outside counts as existing, so that reading it gives the policy's refusal rather than
+   * "missing".
+   */
   async exists(path: string): Promise<boolean> {
     try {
-      return (await stat(this.resolvePath(path))).isFile();
+      return !(await lstat(this.resolvePath(path))).isDirectory();
     } catch {
       return false;
     }
@@ -57,8 +93,18 @@ export class NodeFileSource implements FileSource {
   async read(
     path: string,
     onProgress?: (loaded: number, total: number | undefined) => void,
+    options: FileReadOptions = {},
   ): Promise<Uint8Array> {
     return this.#withHandle(path, async (handle, size) => {
+      const { maxBytes } = options;
+      if (maxBytes !== undefined && size > maxBytes) {
+        throw new FilePolicyError(`${size} bytes, more than the ${maxBytes} its reader accepts`, {
+          file: this.describe(path),
+          rule: 'size',
+          limit: maxBytes,
+          size,
+        });
+      }
       if (size > MAX_READ_BYTES) {
         const limit = MAX_READ_BYTES / 2 ** 30;
         throw new NodeError(
@@ -79,14 +125,9 @@ export class NodeFileSource implements FileSource {
     });
   }
 
-  /** The file's length in bytes. */
+  /** The file's length in bytes (checked by the policy as a read would be). */
   async size(path: string): Promise<number> {
-    const full = this.resolvePath(path);
-    const info = await stat(full).catch((e: unknown) => {
-      throw this.#cannotOpen(path, full, e);
-    });
-    if (!info.isFile()) throw new NodeError(`${path} is not a file`, { path: full });
-    return info.size;
+    return this.#withHandle(path, async (_handle, size) => size);
   }
 
   /**
@@ -142,19 +183,58 @@ export class NodeFileSource implements FileSource {
     return join(this.location, path);
   }
 
-  /** Opens `path` (inside the folder), runs `use` with the handle and the file's size, closes it. */
+  /**
+   * Opens `path` under the policy, runs `use` with the handle and the file's size, closes it:
+   * the real path must lie inside the folder or a link root, the file must be a regular one, and
+   * what is opened (non-blocking) must be the file that was checked.
+   */
   async #withHandle<T>(path: string, use: (handle: FileHandle, size: number) => Promise<T>): Promise<T> {
     const full = this.resolvePath(path);
-    const handle = await open(full, 'r').catch((e: unknown) => {
+    const file = this.describe(path);
+    const real = await realpath(full).catch((e: unknown) => {
+      throw this.#cannotOpen(path, full, e);
+    });
+    const roots = await this.#realRoots();
+    if (!roots.some((root) => isInside(real, root))) {
+      const where = this.linkRoots.length > 0 ? ` or ${this.linkRoots.join(', ')}` : '';
+      throw new FilePolicyError(
+        `a link to ${real}, outside the model folder: links are followed only when they stay inside ${this.location}${where}`,
+        { file, rule: 'link', target: real },
+      );
+    }
+    const checked = await stat(real).catch((e: unknown) => {
+      throw this.#cannotOpen(path, full, e);
+    });
+    if (!checked.isFile()) throw notRegular(file, checked);
+    const handle = await open(real, OPEN_FLAGS).catch((e: unknown) => {
       throw this.#cannotOpen(path, full, e);
     });
     try {
       const info = await handle.stat();
-      if (!info.isFile()) throw new NodeError(`${path} is not a file`, { path: full });
+      if (!info.isFile()) throw notRegular(file, info);
+      if (info.ino !== checked.ino || info.dev !== checked.dev) {
+        throw new FilePolicyError('changed between its checks and its opening; try again', {
+          file,
+          rule: 'kind',
+        });
+      }
       return await use(handle, info.size);
     } finally {
       await handle.close();
     }
+  }
+
+  /** The real paths of the folder and of the link roots (a root that does not exist is left out). */
+  #realRoots(): Promise<readonly string[]> {
+    this.#roots ??= (async () => {
+      const folder = await realpath(this.location).catch(() => this.location);
+      // A folder reached through a link may still be a hub snapshot: look at its real path too.
+      const blobs = this.#linkRootsGiven ? undefined : hubCacheBlobsDir(folder);
+      const roots = blobs === undefined ? this.linkRoots : [...this.linkRoots, blobs];
+      const reals = await Promise.all(roots.map((root) => realpath(root).catch(() => undefined)));
+      return [folder, ...reals.filter((root): root is string => root !== undefined)];
+    })();
+    return this.#roots;
   }
 
   /** The {@link NodeError} for a file that cannot be opened, keeping the system's code (ENOENT, EACCES). */
@@ -163,6 +243,29 @@ export class NodeFileSource implements FileSource {
     const why = code === 'ENOENT' ? `no such file in ${this.location}` : 'cannot be opened';
     return new NodeError(`${path}: ${why} (${code ?? reason(cause)})`, { path: full }, { cause });
   }
+}
+
+/** Whether `path` is `root` or lies inside it (both absolute and real). */
+function isInside(path: string, root: string): boolean {
+  const rel = relative(root, path);
+  return rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+}
+
+/** The refusal of a FIFO, a device, a socket or a folder: only regular files are read. */
+function notRegular(file: string, info: Stats): FilePolicyError {
+  const kind = info.isDirectory()
+    ? 'a folder'
+    : info.isFIFO()
+      ? 'a FIFO (named pipe)'
+      : info.isCharacterDevice() || info.isBlockDevice()
+        ? 'a device'
+        : info.isSocket()
+          ? 'a socket'
+          : 'an unknown kind of file';
+  return new FilePolicyError(`${kind}, not a regular file: only regular files are read`, {
+    file,
+    rule: 'kind',
+  });
 }
 
 function reason(e: unknown): string {

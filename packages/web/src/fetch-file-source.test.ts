@@ -1,3 +1,4 @@
+import { FilePolicyError } from '@imagegpt/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FetchFileSource } from './fetch-file-source.js';
 import { WebError } from './web-error.js';
@@ -114,5 +115,54 @@ describe('FetchFileSource', () => {
     expect(calls).toHaveLength(1);
     expect(progress).toEqual([[3, 3]]);
     expect(new Set(opened)).toEqual(new Set(['my-models']));
+  });
+});
+
+describe('FetchFileSource under the reading policy', () => {
+  it('refuses a file whose Content-Length passes maxBytes before reading its body', async () => {
+    let pulled = 0;
+    const fetchImpl = (async () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            pulled++;
+            controller.enqueue(new Uint8Array(1024));
+          },
+        }),
+        { status: 200, headers: { 'Content-Length': String(2 ** 40) } },
+      )) as typeof fetch;
+    const files = new FetchFileSource(BASE, { fetch: fetchImpl, cache: false });
+    const error = await files.read('config.json', undefined, { maxBytes: 100 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FilePolicyError);
+    expect((error as FilePolicyError).message).toBe(
+      `${BASE}config.json: 1099511627776 bytes, more than the 100 its reader accepts`,
+    );
+    expect(pulled).toBeLessThanOrEqual(1); // a stream may pre-fill one chunk; nothing more is read
+  });
+
+  it('stops an endless body without a length as soon as it passes maxBytes', async () => {
+    let pulled = 0;
+    const fetchImpl = (async () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            pulled++;
+            controller.enqueue(new Uint8Array(1000));
+          },
+        }),
+        { status: 200 },
+      )) as typeof fetch;
+    const files = new FetchFileSource(BASE, { fetch: fetchImpl, cache: false });
+    await expect(files.read('zero.json', undefined, { maxBytes: 4500 })).rejects.toThrow(
+      `${BASE}zero.json: 5000 bytes, more than the 4500 its reader accepts`,
+    );
+    expect(pulled).toBeLessThan(10);
+    // Within the cap, the same read succeeds.
+    const { fetchImpl: ok } = server({ 'config.json': '{"a": 1}' });
+    expect(
+      await new FetchFileSource(BASE, { fetch: ok, cache: false }).read('config.json', undefined, {
+        maxBytes: 8,
+      }),
+    ).toHaveLength(8);
   });
 });

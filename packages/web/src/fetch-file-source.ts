@@ -1,4 +1,4 @@
-import type { FileSource } from '@imagegpt/core';
+import { FilePolicyError, type FileReadOptions, type FileSource } from '@imagegpt/core';
 import { WebError } from './web-error.js';
 
 /** Options of {@link FetchFileSource}. */
@@ -97,11 +97,16 @@ export class FetchFileSource implements FileSource {
     });
   }
 
-  async read(path: string, onProgress?: Progress): Promise<Uint8Array> {
+  /**
+   * The whole file. With `options.maxBytes`, a response whose `Content-Length` says more is
+   * refused before its body is read, and a body that runs past it is cancelled at that point (a
+   * `FilePolicyError`), so an endless or huge response never fills memory.
+   */
+  async read(path: string, onProgress?: Progress, options: FileReadOptions = {}): Promise<Uint8Array> {
     const url = this.url(path);
     const hit = await this.#cached(url);
     if (hit !== undefined) {
-      const bytes = new Uint8Array(await hit.arrayBuffer());
+      const bytes = await readBody(url, hit, undefined, options.maxBytes);
       onProgress?.(bytes.length, bytes.length);
       return bytes;
     }
@@ -118,7 +123,7 @@ export class FetchFileSource implements FileSource {
         status: response.status,
       });
     }
-    const bytes = await readBody(url, response, onProgress);
+    const bytes = await readBody(url, response, onProgress, options.maxBytes);
     await this.#store(url, response, bytes);
     return bytes;
   }
@@ -155,19 +160,35 @@ export class FetchFileSource implements FileSource {
   }
 }
 
-/** Reads a response body, reporting progress; `Content-Length` sizes the buffer when trustworthy. */
+/**
+ * Reads a response body, reporting progress; `Content-Length` sizes the buffer when trustworthy.
+ * Past `maxBytes` (declared or arriving) the body is cancelled and a FilePolicyError thrown.
+ */
 async function readBody(
   url: string,
   response: Response,
   onProgress: Progress | undefined,
+  maxBytes = Number.POSITIVE_INFINITY,
 ): Promise<Uint8Array> {
   const header = response.headers.get('Content-Length');
   // With Content-Encoding the header counts compressed bytes, not the bytes the stream yields.
   const encoded = (response.headers.get('Content-Encoding') ?? 'identity') !== 'identity';
   const declared = header !== null && /^\d+$/.test(header) ? Number(header) : undefined;
   const total = encoded ? undefined : declared;
+  const tooLarge = (size: number) =>
+    new FilePolicyError(`${size} bytes, more than the ${maxBytes} its reader accepts`, {
+      file: url,
+      rule: 'size',
+      limit: maxBytes,
+      size,
+    });
+  if (total !== undefined && total > maxBytes) {
+    await response.body?.cancel();
+    throw tooLarge(total);
+  }
   if (response.body === null) {
     const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.length > maxBytes) throw tooLarge(bytes.length);
     onProgress?.(bytes.length, total ?? bytes.length);
     return bytes;
   }
@@ -180,9 +201,14 @@ async function readBody(
       if (done) break;
       chunks.push(value);
       loaded += value.length;
+      if (loaded > maxBytes) {
+        await reader.cancel();
+        throw tooLarge(loaded);
+      }
       onProgress?.(loaded, total);
     }
   } catch (e) {
+    if (e instanceof FilePolicyError) throw e;
     throw new WebError(
       `GET ${url}: download broke off after ${loaded} bytes (${reason(e)})`,
       { url },

@@ -10,6 +10,12 @@ export { Checkpoint, type WeightTensor } from './checkpoint.js';
 export { DTYPE_SIZES, type WeightDType } from './dtype.js';
 export { CheckpointError, type CheckpointErrorInfo } from './errors.js';
 export {
+  type CheckpointInfo,
+  type InspectCheckpointOptions,
+  inspectCheckpoint,
+  type TensorInfo,
+} from './inspect.js';
+export {
   type LoadCheckpointOptions,
   type LoadProgress,
   loadCheckpoint,
@@ -24,6 +30,8 @@ export {
   type ReadSafetensorsByRangeOptions,
   readSafetensors,
   readSafetensorsByRange,
+  readSafetensorsHeader,
+  type SafetensorsHeader,
   type SafetensorsInput,
   type SafetensorsLayout,
   type SafetensorsSpec,

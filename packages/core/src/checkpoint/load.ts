@@ -66,15 +66,25 @@ export async function loadCheckpoint(
   files: FileSource,
   options: LoadCheckpointOptions = {},
 ): Promise<Checkpoint> {
+  const { path, sharded, format } = await findWeights(files, options.prefer, options.formats);
+  return sharded ? loadSharded(files, path, format, options) : loadFile(files, path, format, options);
+}
+
+/**
+ * The weights file of a folder as `from_pretrained` looks for it: the first candidate present,
+ * `prefer` first, among `only` (default every format).
+ */
+export async function findWeights(
+  files: FileSource,
+  prefer: WeightFormat | undefined,
+  only?: readonly WeightFormat[],
+): Promise<{ path: string; sharded: boolean; format: WeightFormat }> {
   // The preferred format first, the rest in their default order (a stable sort keeps it).
-  const formats = weightFormatOrder(options.prefer, options.formats);
+  const formats = weightFormatOrder(prefer, only);
   const candidates = formats.flatMap((format) =>
     candidatesOf(format).map((candidate) => ({ ...candidate, format })),
   );
-  for (const { path, sharded, format } of candidates) {
-    if (!(await files.exists(path))) continue;
-    return sharded ? loadSharded(files, path, format, options) : loadFile(files, path, format, options);
-  }
+  for (const candidate of candidates) if (await files.exists(candidate.path)) return candidate;
   throw new CheckpointError(`no checkpoint found; looked for ${candidates.map((c) => c.path).join(', ')}`, {
     file: files.location,
   });
@@ -95,7 +105,7 @@ export function weightFormatOrder(
 }
 
 /** One checkpoint file: safetensors by range when the source allows it, otherwise read whole. */
-async function loadFile(
+export async function loadFile(
   files: FileSource,
   path: string,
   format: WeightFormat,
@@ -135,7 +145,7 @@ async function checkZipSignature(files: RangedFileSource, path: string): Promise
 }
 
 /** A {@link ByteRangeReader} over one file of a source; its failures name the file. */
-async function rangeReader(files: RangedFileSource, path: string): Promise<ByteRangeReader> {
+export async function rangeReader(files: RangedFileSource, path: string): Promise<ByteRangeReader> {
   const size = await readOrFail(files, path, () => files.size(path));
   return {
     size,
@@ -143,7 +153,12 @@ async function rangeReader(files: RangedFileSource, path: string): Promise<ByteR
   };
 }
 
-async function read(files: FileSource, path: string, options: LoadCheckpointOptions): Promise<Uint8Array> {
+/** The whole file through the source, progress reported, its failures naming the file. */
+export async function read(
+  files: FileSource,
+  path: string,
+  options: LoadCheckpointOptions,
+): Promise<Uint8Array> {
   const { onProgress } = options;
   return readOrFail(files, path, () =>
     files.read(
@@ -176,22 +191,8 @@ async function loadSharded(
   format: WeightFormat,
   options: LoadCheckpointOptions,
 ): Promise<Checkpoint> {
+  const { shardOf, shards, fail } = await readShardIndexFile(files, indexPath, options);
   const indexName = fileLocation(files, indexPath);
-  const fail = (message: string, details?: string[]) =>
-    new CheckpointError(message, details === undefined ? { file: indexName } : { file: indexName, details });
-  const { onProgress, limits } = options;
-  const text = await readOrFail(files, indexPath, () =>
-    readJsonText(files, indexPath, {
-      ...(limits && { limits }),
-      ...(onProgress && {
-        onProgress: (loaded: number, total: number | undefined) =>
-          onProgress(total === undefined ? { file: indexPath, loaded } : { file: indexPath, loaded, total }),
-      }),
-    }),
-  );
-  const shardOf = readShardIndex(text, indexName);
-  const shards = [...new Set(shardOf.values())];
-
   const parts = new Map<string, Checkpoint>();
   for (const shard of shards) {
     if (!(await files.exists(shard))) throw fail(`names shard "${shard}", which is not in ${files.location}`);
@@ -209,3 +210,33 @@ async function loadSharded(
   return merged;
 }
 
+/**
+ * Reads the index of a sharded checkpoint under the reading policy: which shard holds each
+ * tensor, the distinct shards in order, and the error maker that names the index.
+ */
+export async function readShardIndexFile(
+  files: FileSource,
+  indexPath: string,
+  options: LoadCheckpointOptions,
+): Promise<{
+  shardOf: Map<string, string>;
+  shards: string[];
+  fail: (message: string, details?: string[]) => CheckpointError;
+}> {
+  const indexName = fileLocation(files, indexPath);
+  const fail = (message: string, details?: string[]) =>
+    new CheckpointError(message, details === undefined ? { file: indexName } : { file: indexName, details });
+  const { onProgress, limits } = options;
+  const text = await readOrFail(files, indexPath, () =>
+    readJsonText(files, indexPath, {
+      ...(limits && { limits }),
+      ...(onProgress && {
+        onProgress: (loaded: number, total: number | undefined) =>
+          onProgress(total === undefined ? { file: indexPath, loaded } : { file: indexPath, loaded, total }),
+      }),
+    }),
+  );
+  const shardOf = readShardIndex(text, indexName);
+  const shards = [...new Set(shardOf.values())];
+  return { shardOf, shards, fail };
+}

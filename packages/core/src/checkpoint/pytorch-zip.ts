@@ -6,12 +6,7 @@ import { CheckpointError } from './errors.js';
 import { PickleOpaque, type PickleValue, unpickle } from './pickle.js';
 import { readLegacyTorch } from './pytorch-legacy.js';
 import type { ReadCheckpointOptions } from './safetensors.js';
-import {
-  readStorageId,
-  StorageRef,
-  stateDictCheckpoint,
-  TORCH_GLOBALS,
-} from './torch-state-dict.js';
+import { readStorageId, StorageRef, stateDictCheckpoint, TORCH_GLOBALS } from './torch-state-dict.js';
 import { ZipArchive, type ZipEntry } from './zip-archive.js';
 
 /** Options of {@link readPytorchBin}. */

@@ -96,16 +96,7 @@ export async function readSafetensorsByRange(
   const file = options.source ?? 'safetensors data';
   const fail = failIn(file);
   const { size } = reader;
-  const limits = fileLimits(options.limits);
-  if (!isCount(size)) throw fail(`size ${String(size)} is not a byte count`);
-  checkFileLength(size, fail);
-  const headerLength = decodeHeaderLength(await readExactly(reader, 0, 8, fail), size, fail, limits);
-  const { dataStart, metadata, entries } = parseHeader(
-    await readExactly(reader, 8, headerLength, fail),
-    size,
-    fail,
-    limits,
-  );
+  const { dataStart, metadata, entries } = await readHeaderByRange(reader, fail, fileLimits(options.limits));
 
   let loaded = dataStart;
   options.onProgress?.(loaded, size);
@@ -124,6 +115,51 @@ export async function readSafetensorsByRange(
     bytes: bytesOf.get(entry) as Uint8Array,
   }));
   return new Checkpoint(tensors, { source: file, metadata });
+}
+
+/** What a safetensors header declares, checked against the file: see {@link readSafetensorsHeader}. */
+export interface SafetensorsHeader {
+  /** Every tensor in header order: name, dtype and shape (its bytes unread). */
+  readonly tensors: readonly {
+    readonly name: string;
+    readonly dtype: WeightDType;
+    readonly shape: readonly number[];
+  }[];
+  /** The `__metadata__` strings. */
+  readonly metadata: Record<string, string>;
+}
+
+/**
+ * Reads only the header of a safetensors file through a {@link ByteRangeReader}: the 8-byte length
+ * and the JSON, with every check {@link readSafetensorsByRange} makes (dtypes, shapes, offsets that
+ * tile the data area of a file of `reader.size` bytes, the limits), and no tensor byte read. What
+ * `igpt info` shows of a weights file.
+ *
+ * @example
+ * const { tensors } = await readSafetensorsHeader(reader, { source: 'model.safetensors' });
+ */
+export async function readSafetensorsHeader(
+  reader: ByteRangeReader,
+  options: ReadCheckpointOptions = {},
+): Promise<SafetensorsHeader> {
+  const { metadata, entries } = await readHeaderByRange(
+    reader,
+    failIn(options.source ?? 'safetensors data'),
+    fileLimits(options.limits),
+  );
+  return { tensors: entries.map(({ name, dtype, shape }) => ({ name, dtype, shape })), metadata };
+}
+
+async function readHeaderByRange(
+  reader: ByteRangeReader,
+  fail: Fail,
+  limits: FileLimits,
+): Promise<{ dataStart: number; metadata: Record<string, string>; entries: SafetensorsEntry[] }> {
+  const { size } = reader;
+  if (!isCount(size)) throw fail(`size ${String(size)} is not a byte count`);
+  checkFileLength(size, fail);
+  const headerLength = decodeHeaderLength(await readExactly(reader, 0, 8, fail), size, fail, limits);
+  return parseHeader(await readExactly(reader, 8, headerLength, fail), size, fail, limits);
 }
 
 type Fail = (message: string, tensor?: string) => CheckpointError;

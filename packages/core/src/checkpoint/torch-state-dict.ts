@@ -256,7 +256,6 @@ function isContiguous(shape: readonly number[], stride: readonly number[]): bool
   return true;
 }
 
-
 /** Limits of {@link stateDictCheckpoint}. */
 export interface StateDictOptions {
   /** See `ReadPytorchBinOptions.maxCopiedBytes`. */

@@ -60,7 +60,8 @@ export function readShardIndex(text: string, name: string): Map<string, string> 
         );
       }
       shards.add(shard);
-      if (shards.size > MAX_SHARDS) throw fail(`names more than ${MAX_SHARDS} shard files, the most that are read`);
+      if (shards.size > MAX_SHARDS)
+        throw fail(`names more than ${MAX_SHARDS} shard files, the most that are read`);
       map.set(tensor, shard);
     });
   });

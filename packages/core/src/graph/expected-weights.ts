@@ -44,6 +44,24 @@ const ATTENTION_BUFFER = /^(transformer\.)?h\.\d+\.attn\.(bias|masked_bias)$/;
 const HEAD_WEIGHTS = new Set(['lm_head.weight', 'score.weight']);
 
 /**
+ * The parameters among a checkpoint's tensors: every element but those of the attention buffers
+ * older HF versions saved. What `config.parameterCount(head)` gives for a checkpoint that fits.
+ *
+ * @example
+ * const { tensors } = await inspectCheckpoint(files);
+ * countImageGPTParameters(tensors) === config.parameterCount('causal');
+ */
+export function countImageGPTParameters(
+  tensors: Iterable<{ readonly name: string; readonly shape: readonly number[] }>,
+): number {
+  let count = 0;
+  for (const { name, shape } of tensors) {
+    if (!ATTENTION_BUFFER.test(name)) count += shape.reduce((n, d) => n * d, 1);
+  }
+  return count;
+}
+
+/**
  * Checks that `checkpoint` holds exactly the weights of this config and head, with the right shapes,
  * and returns the trunk's name prefix (`transformer.` for HF's head models, '' for a bare
  * `ImageGPTModel` save). Every problem is listed in one `CheckpointError`.

@@ -16,7 +16,11 @@ export type {
   ImageGPTGraphOptionsWithAttention as ImageGPTGraphOptions,
 } from './deprecated-attention-option.js';
 export { buildImageGPTGraphWithAttention as buildImageGPTGraph } from './deprecated-attention-option.js';
-export { checkImageGPTWeights, expectedImageGPTWeights } from './expected-weights.js';
+export {
+  checkImageGPTWeights,
+  countImageGPTParameters,
+  expectedImageGPTWeights,
+} from './expected-weights.js';
 export type { AttributeValue, Dim, InitializerData, SerializeOptions } from './graph-builder.js';
 export { DEFAULT_EXTERNAL_DATA_THRESHOLD, floatAttr, GraphBuilder, MS_DOMAIN } from './graph-builder.js';
 export type { DecoderKind, GraphKind, PrefillKind } from './graph-kind.js';

@@ -1,4 +1,5 @@
 import { type Checkpoint, type FileSource, readSafetensors } from '@imagegpt/core';
+import { readJsonText } from '@imagegpt/core/io';
 
 /** Raised when a folder is not a readable case (CONFORMANCE.md exit code 2). */
 export class ConformanceCaseError extends Error {
@@ -39,7 +40,7 @@ export function outputTolerance(meta: CaseMeta, name: string): { atol: number | 
 export async function readCaseJson<T>(files: FileSource, path: string): Promise<T> {
   let text: string;
   try {
-    text = new TextDecoder().decode(await files.read(path));
+    text = await readJsonText(files, path);
   } catch (e) {
     throw new ConformanceCaseError(`${files.location}/${path}: cannot read (${errText(e)})`);
   }

@@ -8,6 +8,7 @@ import {
   loadCheckpoint,
 } from '@imagegpt/core';
 import { applyWarpers, softmaxRows } from '@imagegpt/core/generation';
+import { readJsonText } from '@imagegpt/core/io';
 import { causalLoss, crossEntropy } from '../cross-entropy.js';
 import {
   type CaseMeta,
@@ -85,7 +86,7 @@ export async function runModelCase(
 async function readConfig(files: FileSource): Promise<ImageGPTConfig> {
   let text: string;
   try {
-    text = new TextDecoder().decode(await files.read('config.json'));
+    text = await readJsonText(files, 'config.json');
   } catch (e) {
     throw new ConformanceCaseError(`${files.location}/config.json: cannot read (${errText(e)})`);
   }

@@ -1,4 +1,5 @@
 import type { FileSource } from '@imagegpt/core';
+import { readJsonText } from '@imagegpt/core/io';
 import { ImageGPTImageProcessor, type RawImage } from '@imagegpt/processor';
 import {
   type CaseMeta,
@@ -41,7 +42,7 @@ export async function runProcessorCase(
     let processor: ImageGPTImageProcessor;
     try {
       processor = ImageGPTImageProcessor.parse(
-        new TextDecoder().decode(await files.read(configPath)),
+        await readJsonText(files, configPath),
         `${files.location}/${configPath}`,
       );
     } catch (e) {
