@@ -6,8 +6,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
-import { DEFAULT_MAX_PIXELS, ImageError, type RawImage } from '@imagegpt/processor';
+import {
+  DEFAULT_MAX_PIXELS,
+  DEFAULT_MAX_SCANS,
+  DEFAULT_MAX_SIDE,
+  ImageError,
+  type RawImage,
+  readImageHeader,
+} from '@imagegpt/processor';
 import { cpuTimeMs, HostileTally, type Outcome } from '@imagegpt/test-kit/hostile';
+import { blackPng, repeatLastScan } from '@imagegpt/test-kit/hostile-files';
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -399,4 +407,63 @@ describe('unusual but valid encodings', () => {
 
 afterAll(() => {
   console.log(tally.summary('images', 'ImageError', 'decoded to a consistent image'));
+});
+
+describe('limits per side and per JPEG scan, checked from the header', () => {
+  it('refuses a 1 x 67,108,864 strip (within the pixel limit) by its side, before decoding', async () => {
+    const strip = blackPng(1, 67_108_864);
+    expect(strip.length).toBeLessThan(200_000);
+    const error = await refused('strip.png', strip);
+    expect(error.message).toBe(
+      `strip.png: 1x67108864 has a side of 67108864 pixels, over the limit of ${DEFAULT_MAX_SIDE} (maxSide)`,
+    );
+    // Raised like maxPixels, a long strip decodes.
+    expect((await attempt('long.png', blackPng(2, DEFAULT_MAX_SIDE + 1))).kind).toBe('typed');
+    const raised = await attempt('long.png raised', blackPng(2, DEFAULT_MAX_SIDE + 1), { maxSide: 20_000 });
+    expect(raised.kind === 'accepted' && [raised.value.width, raised.value.height]).toEqual([
+      2,
+      DEFAULT_MAX_SIDE + 1,
+    ]);
+  });
+
+  it('refuses a progressive JPEG of thousands of scans, counted in its bytes before decoding', async () => {
+    const progressive = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#808080' } })
+      .jpeg({ progressive: true })
+      .toBuffer();
+    const header = readImageHeader(progressive);
+    expect(header).toMatchObject({ format: 'jpeg', width: 64, height: 48 });
+    expect(header?.scans).toBeGreaterThan(1);
+    expect(header?.scans).toBeLessThanOrEqual(12); // a real progressive JPEG: about 10
+    expect((await attempt('progressive.jpg', progressive)).kind).toBe('accepted');
+
+    const crafted = repeatLastScan(progressive, 3_529);
+    const error = await refused('scans.jpg', crafted);
+    expect(error.message).toBe(
+      `scans.jpg: a JPEG of more than ${DEFAULT_MAX_SCANS} scans, over the limit of ${DEFAULT_MAX_SCANS} (maxScans; a photo has about 10)`,
+    );
+    // The count stops one past the limit, and the limit is an option like maxPixels.
+    expect(readImageHeader(crafted, { maxScans: 5 })?.scans).toBe(6);
+    expect((await refused('scans.jpg', progressive, { maxScans: 2 })).message).toMatch(/more than 2 scans/);
+  });
+
+  it('reads the size of PNG, GIF, WebP and JPEG headers as sharp does', async () => {
+    const base = sharp({ create: { width: 37, height: 23, channels: 4, background: '#123456' } });
+    for (const [format, encode] of [
+      ['png', () => base.clone().png()],
+      ['gif', () => base.clone().gif()],
+      ['webp', () => base.clone().webp({ lossless: true })],
+      ['webp', () => base.clone().webp({ quality: 50 })],
+      ['jpeg', () => base.clone().jpeg()],
+    ] as const) {
+      const bytes = await encode().toBuffer();
+      expect(readImageHeader(bytes), format).toMatchObject({ format, width: 37, height: 23 });
+    }
+    const animated = await sharp(Buffer.alloc(4 * 12 * 4, 200), {
+      raw: { width: 4, height: 12, channels: 4, pageHeight: 4 },
+    })
+      .webp({ loop: 0, delay: [50, 50, 50] })
+      .toBuffer();
+    expect(readImageHeader(animated)).toMatchObject({ format: 'webp', width: 4, height: 4 });
+    expect(readImageHeader(Uint8Array.of(1, 2, 3))).toBeUndefined();
+  });
 });

@@ -1,12 +1,16 @@
-import { readFile, stat } from 'node:fs/promises';
+import { FilePolicyError } from '@imagegpt/core';
 import {
-  checkPixelCount,
+  checkImageHeader,
+  checkImageSize,
   DEFAULT_MAX_PIXELS,
   ImageError,
+  type ImageLimits,
   type RawImage,
   upscaleNearest,
 } from '@imagegpt/processor';
 import sharp, { type Metadata } from 'sharp';
+import { NodeError } from './node-error.js';
+import { readRegularFile } from './node-file-source.js';
 
 /**
  * The formats decoded, as sharp names them (`heif` is AVIF), with their usual file endings. Others
@@ -31,20 +35,29 @@ const DECODED_FORMATS: Readonly<Record<string, readonly string[]>> = {
  */
 export const IMAGE_FILE_EXTENSIONS: readonly string[] = Object.values(DECODED_FORMATS).flat();
 
+/**
+ * Seconds sharp may spend decoding one image before it is stopped: the time budget of a decoder
+ * whose cost is not linear in the file's size. The header limits keep honest images far below it.
+ */
+export const DEFAULT_DECODE_TIMEOUT_SECONDS = 30;
+
 /** Options for {@link decodeImage} and {@link readImage}. */
-export interface DecodeImageOptions {
+export interface DecodeImageOptions extends ImageLimits {
   /** Refuse images whose header declares more pixels than this (decompression bombs); default {@link DEFAULT_MAX_PIXELS}. */
   maxPixels?: number;
   /** Name used in error messages. */
   source?: string;
+  /** Seconds decoding may take; default {@link DEFAULT_DECODE_TIMEOUT_SECONDS}. */
+  timeoutSeconds?: number;
 }
 
 /**
  * Decodes PNG, JPEG, WebP, GIF, TIFF or AVIF bytes to an 8-bit {@link RawImage} with sharp.
  *
  * 16-bit images are reduced to 8 bits, CMYK and other colour spaces are converted to sRGB,
- * animated images give their first frame, and alpha is kept (the processor drops it). The pixel
- * limit is checked against the header before anything is decompressed.
+ * animated images give their first frame, and alpha is kept (the processor drops it). The limits
+ * (pixels, longest side, a JPEG's scans) are checked against the header before anything is
+ * decompressed, and decoding stops after `timeoutSeconds`.
  *
  * @example
  * ```ts
@@ -55,6 +68,7 @@ export interface DecodeImageOptions {
 export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions = {}): Promise<RawImage> {
   const source = options.source ?? 'image';
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const limits = { ...options, maxPixels };
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata();
@@ -68,11 +82,13 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
   }
   const width = meta.width ?? 0;
   const height = meta.pageHeight ?? meta.height ?? 0;
-  checkPixelCount(width, height, maxPixels, source);
+  checkImageSize(width, height, limits, source);
+  // A progressive JPEG costs a pass over the image per scan: count them before decoding.
+  if (meta.format === 'jpeg') checkImageHeader(bytes, limits, source);
   try {
-    const pipeline = sharp(bytes, { limitInputPixels: maxPixels, pages: 1, failOn: 'error' }).toColourspace(
-      'srgb',
-    );
+    const pipeline = sharp(bytes, { limitInputPixels: maxPixels, pages: 1, failOn: 'error' })
+      .timeout({ seconds: options.timeoutSeconds ?? DEFAULT_DECODE_TIMEOUT_SECONDS })
+      .toColourspace('srgb');
     const hasAlpha = meta.hasAlpha === true;
     const grey = (meta.channels === 1 || meta.channels === 2) && meta.space !== 'cmyk';
     const shaped =
@@ -98,16 +114,23 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
   }
 }
 
-/** Reads and decodes an image file; errors name the file. Only regular files are read. */
+/**
+ * Reads and decodes an image file; errors name the file. Only regular files are read (the
+ * library's reading policy, `readRegularFile`): a device or a FIFO is refused unopened.
+ */
 export async function readImage(path: string, options: DecodeImageOptions = {}): Promise<RawImage> {
   let bytes: Uint8Array;
   try {
-    // A device or pipe (/dev/zero, a FIFO) has no end or blocks on open, so it is refused unread.
-    if (!(await stat(path)).isFile()) throw new ImageError(`${path}: not a regular file`);
-    bytes = await readFile(path);
+    bytes = await readRegularFile(path);
   } catch (e) {
-    if (e instanceof ImageError) throw e;
-    throw new ImageError(`${path}: cannot read (${reason(e)})`);
+    if (e instanceof FilePolicyError && e.rule === 'kind')
+      throw new ImageError(`${path}: not a regular file`);
+    if (e instanceof FilePolicyError) throw new ImageError(e.message); // it names the file
+    if (e instanceof NodeError) {
+      const code = (e.cause as NodeJS.ErrnoException | undefined)?.code;
+      throw new ImageError(`${path}: cannot read (${code ?? e.message})`);
+    }
+    throw e;
   }
   return decodeImage(bytes, { ...options, source: options.source ?? path });
 }

@@ -164,6 +164,7 @@ export {
   isHubOffline,
 } from './hub/index.js';
 export {
+  DEFAULT_DECODE_TIMEOUT_SECONDS,
   type DecodeImageOptions,
   decodeImage,
   encodePng,
@@ -173,7 +174,7 @@ export {
 export { createNodeBackend, NodeBackend, type NodeBackendOptions } from './node-backend.js';
 export { NodeError, type NodeErrorDetails } from './node-error.js';
 export { NodeFileSink } from './node-file-sink.js';
-export { NodeFileSource, type NodeFileSourceOptions } from './node-file-source.js';
+export { NodeFileSource, type NodeFileSourceOptions, readRegularFile } from './node-file-source.js';
 export {
   ImageGPTForCausalImageModeling,
   ImageGPTForImageClassification,

@@ -202,23 +202,9 @@ export class NodeFileSource implements FileSource {
         { file, rule: 'link', target: real },
       );
     }
-    const checked = await stat(real).catch((e: unknown) => {
-      throw this.#cannotOpen(path, full, e);
-    });
-    if (!checked.isFile()) throw notRegular(file, checked);
-    const handle = await open(real, OPEN_FLAGS).catch((e: unknown) => {
-      throw this.#cannotOpen(path, full, e);
-    });
+    const { handle, size } = await openRegular(real, file, (e) => this.#cannotOpen(path, full, e));
     try {
-      const info = await handle.stat();
-      if (!info.isFile()) throw notRegular(file, info);
-      if (info.ino !== checked.ino || info.dev !== checked.dev) {
-        throw new FilePolicyError('changed between its checks and its opening; try again', {
-          file,
-          rule: 'kind',
-        });
-      }
-      return await use(handle, info.size);
+      return await use(handle, size);
     } finally {
       await handle.close();
     }
@@ -242,6 +228,80 @@ export class NodeFileSource implements FileSource {
     const code = (cause as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? `no such file in ${this.location}` : 'cannot be opened';
     return new NodeError(`${path}: ${why} (${code ?? reason(cause)})`, { path: full }, { cause });
+  }
+}
+
+/**
+ * Opens `real` if it is a regular file: checked before the open, which does not wait (a FIFO
+ * cannot hang it), and again on the handle, which must be the file checked.
+ */
+async function openRegular(
+  real: string,
+  file: string,
+  cannotOpen: (cause: unknown) => Error,
+): Promise<{ handle: FileHandle; size: number }> {
+  const checked = await stat(real).catch((e: unknown) => {
+    throw cannotOpen(e);
+  });
+  if (!checked.isFile()) throw notRegular(file, checked);
+  const handle = await open(real, OPEN_FLAGS).catch((e: unknown) => {
+    throw cannotOpen(e);
+  });
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw notRegular(file, info);
+    if (info.ino !== checked.ino || info.dev !== checked.dev) {
+      throw new FilePolicyError('changed between its checks and its opening; try again', {
+        file,
+        rule: 'kind',
+      });
+    }
+    return { handle, size: info.size };
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+
+/**
+ * Reads one file a user named (an image, a tokens file) whole, under the reading policy's kind and
+ * size rules: only a regular file is read (a FIFO or a device is refused before it is opened, and
+ * the open does not wait), never more than the size it had when opened, and a file over
+ * `maxBytes` is refused unread. Links are followed: the user chose the path. Refusals are a
+ * `FilePolicyError`; a file that cannot be opened is a {@link NodeError}.
+ *
+ * @example
+ * const bytes = await readRegularFile('digit.png');
+ */
+export async function readRegularFile(path: string, options: FileReadOptions = {}): Promise<Uint8Array> {
+  const full = resolve(path);
+  const cannotOpen = (cause: unknown) => {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : 'cannot be opened';
+    return new NodeError(`${path}: ${why} (${code ?? reason(cause)})`, { path: full }, { cause });
+  };
+  const { handle, size } = await openRegular(full, path, cannotOpen);
+  try {
+    const { maxBytes } = options;
+    if ((maxBytes !== undefined && size > maxBytes) || size > MAX_READ_BYTES) {
+      const limit = Math.min(maxBytes ?? MAX_READ_BYTES, MAX_READ_BYTES);
+      throw new FilePolicyError(`${size} bytes, more than the ${limit} its reader accepts`, {
+        file: path,
+        rule: 'size',
+        limit,
+        size,
+      });
+    }
+    const out = new Uint8Array(size);
+    let loaded = 0;
+    while (loaded < size) {
+      const { bytesRead } = await handle.read(out, loaded, Math.min(CHUNK, size - loaded), loaded);
+      if (bytesRead === 0) break; // shrank while reading: return what is there
+      loaded += bytesRead;
+    }
+    return loaded === size ? out : out.subarray(0, loaded);
+  } finally {
+    await handle.close();
   }
 }
 

@@ -2,6 +2,15 @@ export { parseClusters } from './clusters.js';
 export { decodeTokens } from './decode-tokens.js';
 export type { ImageErrorDetails } from './image-error.js';
 export { ImageError } from './image-error.js';
+export {
+  checkImageHeader,
+  checkImageSize,
+  DEFAULT_MAX_SCANS,
+  DEFAULT_MAX_SIDE,
+  type ImageHeader,
+  type ImageLimits,
+  readImageHeader,
+} from './image-header.js';
 export type {
   DecodeOptions,
   PreprocessedImage,

@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_SCANS, DEFAULT_MAX_SIDE, ImageError } from '@imagegpt/processor';
+import { blackPng, jpegMarkersWithScans } from '@imagegpt/test-kit/hostile-files';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { toImageData, toRawImage } from './image-io.js';
 
@@ -61,5 +63,27 @@ describe('toRawImage', () => {
     await expect(toRawImage({ width: 1 } as unknown as ImageData)).rejects.toThrow(
       /expected ImageData, ImageBitmap, .* got Object/,
     );
+  });
+});
+
+describe('image limits checked from the bytes, before the browser decodes', () => {
+  it('refuses a 1 x 67,108,864 PNG strip by its side and a JPEG of thousands of scans', async () => {
+    await expect(toRawImage(new Blob([blackPng(1, 67_108_864)]), { source: 'strip.png' })).rejects.toThrow(
+      new ImageError(
+        `strip.png: 1x67108864 has a side of 67108864 pixels, over the limit of ${DEFAULT_MAX_SIDE} (maxSide)`,
+      ),
+    );
+    // Node has no createImageBitmap: reaching the decoder would throw another error than these.
+    await expect(
+      toRawImage(new Blob([jpegMarkersWithScans(8192, 8192, 3_529)]), { source: 'scans.jpg' }),
+    ).rejects.toThrow(
+      `scans.jpg: a JPEG of more than ${DEFAULT_MAX_SCANS} scans, over the limit of ${DEFAULT_MAX_SCANS} (maxScans; a photo has about 10)`,
+    );
+    await expect(
+      toRawImage(new Blob([jpegMarkersWithScans(100, 50, 3)]), { source: 'few.jpg', maxSide: 99 }),
+    ).rejects.toThrow('few.jpg: 100x50 has a side of 100 pixels, over the limit of 99 (maxSide)');
+    await expect(
+      toRawImage(new Blob([jpegMarkersWithScans(100, 50, 3)]), { source: 'few.jpg' }),
+    ).rejects.toThrow('few.jpg: this environment has no createImageBitmap');
   });
 });

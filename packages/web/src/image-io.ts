@@ -1,7 +1,9 @@
 import {
-  checkPixelCount,
+  checkImageHeader,
+  checkImageSize,
   DEFAULT_MAX_PIXELS,
   ImageError,
+  type ImageLimits,
   type RawImage,
   upscaleNearest,
 } from '@imagegpt/processor';
@@ -20,8 +22,12 @@ export type WebImageInput =
   | OffscreenCanvas
   | Blob;
 
-/** Options for {@link toRawImage} and {@link decodeImage}. */
-export interface WebImageOptions {
+/**
+ * Options for {@link toRawImage} and {@link decodeImage}: the limits of what an image may cost
+ * (`maxSide` and `maxScans` too, checked from the bytes of a PNG, JPEG, GIF or WebP before the
+ * browser decodes it) and a name for messages.
+ */
+export interface WebImageOptions extends ImageLimits {
   /** Refuse images with more pixels than this (decompression bombs); default {@link DEFAULT_MAX_PIXELS}. */
   maxPixels?: number;
   /** Name used in error messages. */
@@ -53,18 +59,20 @@ function isA<T>(name: string, value: unknown): value is T {
  */
 export async function toRawImage(input: WebImageInput, options: WebImageOptions = {}): Promise<RawImage> {
   const source = options.source ?? 'image';
-  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const limits: ImageLimits = { ...options, maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS };
   if (isA<ImageData>('ImageData', input)) {
-    checkPixelCount(input.width, input.height, maxPixels, source);
+    checkImageSize(input.width, input.height, limits, source);
     return { width: input.width, height: input.height, channels: 4, data: new Uint8Array(input.data) };
   }
   if (isA<Blob>('Blob', input)) {
-    const head = new Uint8Array(await input.slice(0, 8).arrayBuffer());
-    if (hasPngSignature(head))
-      return decodePng(new Uint8Array(await input.arrayBuffer()), { maxPixels, source });
+    const bytes = new Uint8Array(await input.arrayBuffer());
+    // The header's size and a JPEG's scans, before the browser decodes anything.
+    checkImageHeader(bytes, limits, source);
+    if (hasPngSignature(bytes)) return decodePng(bytes, { ...limits, source });
     const bitmap = await decodeBlob(input, source);
     try {
-      checkPixelCount(bitmap.width, bitmap.height, maxPixels, source);
+      // Formats whose header is not read here (AVIF, BMP) are checked once decoded.
+      checkImageSize(bitmap.width, bitmap.height, limits, source);
       return draw(bitmap, bitmap.width, bitmap.height, source);
     } finally {
       bitmap.close();
@@ -74,7 +82,7 @@ export async function toRawImage(input: WebImageInput, options: WebImageOptions 
     if (!input.complete || input.naturalWidth === 0) {
       throw new ImageError(`${source}: the <img> has not loaded (await img.decode() first) or is broken`);
     }
-    checkPixelCount(input.naturalWidth, input.naturalHeight, maxPixels, source);
+    checkImageSize(input.naturalWidth, input.naturalHeight, limits, source);
     return draw(input, input.naturalWidth, input.naturalHeight, source);
   }
   if (
@@ -82,7 +90,7 @@ export async function toRawImage(input: WebImageInput, options: WebImageOptions 
     isA<HTMLCanvasElement>('HTMLCanvasElement', input) ||
     isA<OffscreenCanvas>('OffscreenCanvas', input)
   ) {
-    checkPixelCount(input.width, input.height, maxPixels, source);
+    checkImageSize(input.width, input.height, limits, source);
     return draw(input, input.width, input.height, source);
   }
   throw new ImageError(

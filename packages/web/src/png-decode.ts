@@ -1,4 +1,10 @@
-import { checkPixelCount, ImageError, type RawImage } from '@imagegpt/processor';
+import {
+  checkImageHeader,
+  checkImageSize,
+  ImageError,
+  type ImageLimits,
+  type RawImage,
+} from '@imagegpt/processor';
 import { convertIndexedToRgb, decode } from 'fast-png';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -13,18 +19,18 @@ export function hasPngSignature(bytes: Uint8Array): boolean {
  * browsers' decoders premultiply alpha on the way to a canvas, which changes the colour of partly
  * transparent pixels, and the image processor's goldens are Pillow's values. Palettes are
  * expanded, 16-bit samples keep their high byte, 1/2/4-bit grey is scaled to 0–255, and grey+alpha
- * becomes RGBA. No colour management is applied (Pillow applies none either).
+ * becomes RGBA. No colour management is applied (Pillow applies none either). The size the header
+ * declares is checked against `options` (pixels, longest side; the processor's defaults) before
+ * anything is inflated.
  *
  * @example
  * ```ts
  * const image = decodePng(new Uint8Array(await (await fetch('digit.png')).arrayBuffer()));
  * ```
  */
-export function decodePng(
-  bytes: Uint8Array,
-  options: { maxPixels?: number; source?: string } = {},
-): RawImage {
+export function decodePng(bytes: Uint8Array, options: ImageLimits & { source?: string } = {}): RawImage {
   const source = options.source ?? 'image';
+  checkImageHeader(bytes, options, source);
   let png: ReturnType<typeof decode>;
   try {
     png = decode(bytes);
@@ -32,7 +38,7 @@ export function decodePng(
     throw new ImageError(`${source}: not a readable PNG (${e instanceof Error ? e.message : String(e)})`);
   }
   const { width, height, depth, channels } = png;
-  checkPixelCount(width, height, options.maxPixels ?? Number.POSITIVE_INFINITY, source);
+  checkImageSize(width, height, options, source);
   if (png.palette !== undefined) {
     const rgb = convertIndexedToRgb(png);
     return { width, height, channels: rgb.length === width * height * 4 ? 4 : 3, data: rgb };

@@ -1,6 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ImageGPTConfig, ImageGPTRunner, MODEL_DTYPES, readSafetensors } from '@imagegpt/node';
+import {
+  ImageGPTConfig,
+  ImageGPTRunner,
+  loadCheckpoint,
+  loadConfig,
+  MODEL_DTYPES,
+  NodeFileSource,
+} from '@imagegpt/node';
 import type { BenchOptions, BenchResults, DecodeFigure } from './bench-results.js';
 import { bestOf, cpuInfo, measureMachine } from './machine.js';
 import { randomImageGPTCheckpoint } from './random-checkpoint.js';
@@ -34,13 +39,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const first = await measureMachine(backend, machineOptions);
 
   // The embedded model: 16×16 digits, so a full image is 256 steps.
-  const embeddedConfig = ImageGPTConfig.parse(readFileSync(join(options.embeddedDir, 'config.json'), 'utf8'));
-  const embeddedWeights = readSafetensors(
-    new Uint8Array(readFileSync(join(options.embeddedDir, 'model.safetensors'))),
-    {
-      source: 'embedded',
-    },
-  );
+  const embeddedFiles = new NodeFileSource(options.embeddedDir);
+  const embeddedConfig = await loadConfig(embeddedFiles);
+  const embeddedWeights = await loadCheckpoint(embeddedFiles);
   const decode: DecodeFigure[] = [];
   {
     const runner = await ImageGPTRunner.create({

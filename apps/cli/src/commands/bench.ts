@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createNodeBackend, ImageGPTConfig, ImageGPTImageProcessor } from '@imagegpt/node';
+import { createNodeBackend, loadConfig, loadProcessor, NodeFileSource } from '@imagegpt/node';
 import { Command } from 'commander';
 import { formatBench } from '../bench/format-bench.js';
 import { heldOutDigits } from '../bench/held-out-digits.js';
@@ -74,10 +74,10 @@ Examples:
       const threads = flags.threads ?? availableParallelism();
       const backend = createNodeBackend({ threads });
       const embeddedDir = EMBEDDED.causal;
-      const config = ImageGPTConfig.parse(readFileSync(join(embeddedDir, 'config.json'), 'utf8'));
-      const processor = ImageGPTImageProcessor.parse(
-        readFileSync(join(embeddedDir, 'preprocessor_config.json'), 'utf8'),
-      );
+      const embedded = new NodeFileSource(embeddedDir);
+      const config = await loadConfig(embedded);
+      const processor = await loadProcessor(embedded);
+      if (processor === undefined) throw new CliError(`${embeddedDir}: no preprocessor_config.json`);
       const heldOut = heldOutDigits(processor, config.sosTokenId);
       const results = await runBench({
         backend,

@@ -75,7 +75,7 @@ Examples:
         return rows;
       };
       // The config's square side settles --rows before the images and the weights are read.
-      const side = readModelConfig(flags.model, 'causal').imageSide;
+      const side = (await readModelConfig(flags.model, 'causal')).imageSide;
       if (side !== undefined) checkRows(side);
       const seed = resolveSeed(flags.seed);
       const started = performance.now();

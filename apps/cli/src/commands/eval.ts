@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '@imagegpt/node';
 import { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 import { type GlobalOptions, type Io, report } from '../context.js';
@@ -37,7 +37,7 @@ Examples:
       const files = dir === undefined ? [] : await listImages(dir);
       if (dir !== undefined && files.length === 0) throw new CliError(`${dir}: no images found`);
       if (flags.tokens !== undefined) {
-        const config = readModelConfig(flags.model, 'causal');
+        const config = await readModelConfig(flags.model, 'causal');
         ids = await readTokens(flags.tokens, config.nPositions, config.vocabSize - 2);
       }
       const model = await loadCausal(flags, 'batch');
@@ -73,7 +73,8 @@ Examples:
 async function readTokens(file: string, length: number, top: number): Promise<number[][]> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
+    // A regular file only: a FIFO or a device named as --tokens is refused, not waited on.
+    parsed = JSON.parse(new TextDecoder().decode(await readRegularFile(file)));
   } catch (e) {
     throw new CliError(`${file}: not a readable JSON tokens file (${(e as Error).message.split('\n')[0]})`);
   }

@@ -1,18 +1,16 @@
-import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { buildImageGPTGraph } from '@imagegpt/core/graph';
 import {
-  ImageGPTConfig,
   loadCheckpoint,
+  loadConfig,
   MODEL_DTYPES,
   type ModelDType,
-  NodeFileSource,
 } from '@imagegpt/node';
 import { Command, Option } from 'commander';
 import { CliError } from '../cli-error.js';
 import { type GlobalOptions, type Io, report } from '../context.js';
 import { common, modelOption } from '../main.js';
-import { checkOutputs, modelDir, seconds, writeOutput } from './shared.js';
+import { checkOutputs, modelFiles, seconds, writeOutput } from './shared.js';
 
 interface ExportFlags extends GlobalOptions {
   model?: string;
@@ -68,13 +66,10 @@ Examples:
           `--dtype ${flags.dtype} needs MatMulNBits, a com.microsoft op; --portable allows standard ONNX ops only`,
         );
       }
-      const dir = modelDir(flags.model, 'causal');
-      const config = ImageGPTConfig.parse(
-        readFileSync(join(dir, 'config.json'), 'utf8'),
-        join(dir, 'config.json'),
-      );
+      const files = modelFiles(flags.model, 'causal');
+      const config = await loadConfig(files);
       const head = config.architectures?.includes('ImageGPTForImageClassification') ? 'classifier' : 'causal';
-      const checkpoint = await loadCheckpoint(new NodeFileSource(dir));
+      const checkpoint = await loadCheckpoint(files);
       const graphOptions = {
         head,
         outputHiddenStates: flags.hiddenStates === true,

@@ -63,7 +63,7 @@ Examples:
       if (flags.queue !== undefined && flags.out === undefined)
         throw new CliError('--queue needs --out: workers write shards that are merged into that file');
       // The config alone settles --layer, before the images and the weights are read.
-      const { nLayer, nEmbd } = readModelConfig(flags.model, 'causal');
+      const { nLayer, nEmbd } = await readModelConfig(flags.model, 'causal');
       const layer = flags.layer ?? nLayer;
       if (layer > nLayer)
         throw new CliError(`--layer must be between 0 and ${nLayer} for this model, got ${layer}`);

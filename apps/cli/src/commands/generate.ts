@@ -96,7 +96,7 @@ Examples:
       let sequences: number[][];
       if (flags.queue !== undefined) {
         // The workers load the weights; this process only turns their tokens into pixels.
-        processor = readModelProcessor(flags.model);
+        processor = await readModelProcessor(flags.model);
         const ref = modelRef(flags.model, flags.hubModel);
         const output = flags.outDir ?? grid ?? flags.saveTokens!;
         const tasks = generateTasks({
@@ -125,7 +125,7 @@ Examples:
       } else {
         const model = await loadCausal(flags);
         try {
-          processor = readModelProcessor(flags.model);
+          processor = await readModelProcessor(flags.model);
           const tokensPerImage = model.config.nPositions;
           const bar = progressBar(io, !flags.json, 'generate', flags.n * tokensPerImage);
           try {

@@ -52,7 +52,7 @@ Examples:
     .action(async (flags: ProbeFlags) => {
       checkOutputs([flags.out], flags.force);
       // The config alone settles --layers, before the folders are listed and the weights load.
-      const { nLayer } = readModelConfig(flags.model, 'causal');
+      const { nLayer } = await readModelConfig(flags.model, 'causal');
       const layers = flags.layers === 'all' ? Array.from({ length: nLayer + 1 }, (_, i) => i) : flags.layers;
       for (const l of layers) {
         if (l > nLayer) throw new CliError(`--layers: ${l} is not a hidden-state index in 0..${nLayer}`);

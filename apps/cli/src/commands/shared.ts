@@ -1,14 +1,17 @@
 import { randomInt } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import {
   downloadModel,
   IMAGE_FILE_EXTENSIONS,
-  ImageGPTConfig,
+  type ImageGPTConfig,
   ImageGPTForCausalImageModeling,
   ImageGPTForImageClassification,
-  ImageGPTImageProcessor,
+  type ImageGPTImageProcessor,
+  loadConfig,
+  loadProcessor,
+  NodeFileSource,
   type RawImage,
   readImage,
   writeFileAtomic,
@@ -42,12 +45,23 @@ export function modelDir(dir: string | undefined, kind: 'causal' | 'classifier')
 }
 
 /**
- * Reads only the config.json of --model (or the embedded model): cheap, so flags that depend on the
- * model's shape (layers, rows, sequence length) are checked before the weights load.
+ * The files of --model (or of the embedded model) under the library's reading policy: what every
+ * command reads a model folder through.
  */
-export function readModelConfig(dir: string | undefined, kind: 'causal' | 'classifier'): ImageGPTConfig {
-  const path = join(modelDir(dir, kind), 'config.json');
-  return ImageGPTConfig.parse(readFileSync(path, 'utf8'), path);
+export function modelFiles(dir: string | undefined, kind: 'causal' | 'classifier'): NodeFileSource {
+  return new NodeFileSource(modelDir(dir, kind));
+}
+
+/**
+ * Reads only the config.json of --model (or the embedded model), through the reading policy: cheap,
+ * so flags that depend on the model's shape (layers, rows, sequence length) are checked before the
+ * weights load.
+ */
+export async function readModelConfig(
+  dir: string | undefined,
+  kind: 'causal' | 'classifier',
+): Promise<ImageGPTConfig> {
+  return loadConfig(modelFiles(dir, kind));
 }
 
 /** How a run names its model in saved files: the --model folder, or `embedded`. */
@@ -122,14 +136,19 @@ export async function modelIdentity(ref: ModelRef): Promise<unknown> {
   return { ref, files };
 }
 
-/** The image processor of --model (or the embedded model) alone, without loading the weights. */
-export function readModelProcessor(dir: string | undefined): ImageGPTImageProcessor {
-  const path = join(modelDir(dir, 'causal'), 'preprocessor_config.json');
-  if (!existsSync(path))
+/**
+ * The image processor of --model (or the embedded model) alone, without loading the weights,
+ * read through the library's reading policy.
+ */
+export async function readModelProcessor(dir: string | undefined): Promise<ImageGPTImageProcessor> {
+  const files = modelFiles(dir, 'causal');
+  const processor = await loadProcessor(files);
+  if (processor === undefined) {
     throw new CliError(
-      `the model folder has no preprocessor_config.json, so tokens cannot become pixels (${path})`,
+      `the model folder has no preprocessor_config.json, so tokens cannot become pixels (${join(files.location, 'preprocessor_config.json')})`,
     );
-  return ImageGPTImageProcessor.parse(readFileSync(path, 'utf8'), path);
+  }
+  return processor;
 }
 
 /** Loads the classifier from --model or the embedded one. */

@@ -1,14 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { compareFloats } from '@imagegpt/heads/conformance';
 import {
   type Checkpoint,
-  ImageGPTConfig,
+  type ImageGPTConfig,
   ImageGPTForCausalImageModeling,
   ImageGPTRunner,
+  loadCheckpoint,
+  loadConfig,
   MODEL_DTYPES,
   type ModelDType,
   type NodeBackend,
+  NodeFileSource,
   readSafetensors,
 } from '@imagegpt/node';
 import type { QualityFigure } from '../bench-results.js';
@@ -42,13 +43,11 @@ async function bitsPerToken(
 
 /** The largest |logit − HF's logit| of the golden small-causal case (in `dir`) with weights in `dtype`. */
 async function maxLogitError(backend: NodeBackend, dir: string, dtype: ModelDType): Promise<number> {
-  const read = (file: string) => new Uint8Array(readFileSync(join(dir, file)));
-  const config = ImageGPTConfig.parse(
-    readFileSync(join(dir, 'config.json'), 'utf8'),
-    join(dir, 'config.json'),
-  );
-  const checkpoint = readSafetensors(read('model.safetensors'), { source: 'small-causal' });
-  const io = readSafetensors(read('io.safetensors'), { source: 'small-causal/io' });
+  // The --golden folder is the user's: read through the library's reading policy like a model.
+  const files = new NodeFileSource(dir);
+  const config = await loadConfig(files);
+  const checkpoint = await loadCheckpoint(files, { prefer: 'safetensors' });
+  const io = readSafetensors(await files.read('io.safetensors'), { source: `${dir}/io.safetensors` });
   const [B, T] = io.get('input_ids').shape as [number, number];
   const ids = io.int64('input_ids');
   const rows = Array.from({ length: B }, (_, b) =>
