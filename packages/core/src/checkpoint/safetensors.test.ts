@@ -408,3 +408,51 @@ describe('readSafetensorsByRange', () => {
     );
   });
 });
+
+describe('readSafetensors bounds what a header can make it do', () => {
+  const e = (begin: number, end: number, extra = '') =>
+    `{"dtype": "U8", "shape": [${end - begin}], "data_offsets": [${begin}, ${end}]${extra}}`;
+
+  it('skips unknown fields of an entry unbuilt, and refuses more than 65,536 values in them', async () => {
+    const ok = readSafetensors(rawFile(`{"w": ${e(0, 4, ', "note": {"by": ["me", 1]}')}}`, 4));
+    expect(ok.names()).toEqual(['w']);
+    // The issue's header hides millions of empty arrays in such a field; a few hundred thousand show it.
+    const junk = `[${'[],'.repeat(300_000)}[]]`;
+    const before = process.memoryUsage().heapUsed;
+    await expectRefused(
+      rawFile(`{"w": ${e(0, 4, `, "junk": ${junk}`)}}`, 4),
+      /^bad\.safetensors, tensor "w": field "junk" and the other unknown fields hold more than 65536 JSON values; a safetensors writer adds no such fields$/,
+    );
+    // Scanned, not built: 300 000 arrays would take tens of MB of heap.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(24 * 2 ** 20);
+  });
+
+  it('refuses more entries than maxSafetensorsEntries, deeper nesting than 64 and a rank over 64', async () => {
+    const entries = Array.from({ length: 5 }, (_, i) => `"t${i}": ${e(i, i + 1)}`).join(', ');
+    const file = rawFile(`{${entries}}`, 5);
+    expect(readSafetensors(file).names()).toHaveLength(5);
+    expect(() => readSafetensors(file, { source: 'f', limits: { maxSafetensorsEntries: 4 } })).toThrow(
+      'f: the header lists more than 4 entries (FileLimits.maxSafetensorsEntries; a real model has a few thousand)',
+    );
+    await expectRefused(
+      rawFile(`{"w": ${e(0, 4, `, "deep": ${'['.repeat(100)}${']'.repeat(100)}`)}}`, 4),
+      /header \(\d+ bytes\) is not JSON: arrays and objects nest more than 64 deep at character \d+$/,
+    );
+    const rank65 = `{"w": {"dtype": "U8", "shape": [${new Array(65).fill(1).join(',')}], "data_offsets": [0, 1]}}`;
+    await expectRefused(rawFile(rank65, 1), /shape \(66 JSON values\) has more than 64 dimensions/);
+  });
+
+  it('quotes at most ~100 characters of a name or a value from the header', async () => {
+    const name = 'n'.repeat(10_000);
+    const dtype = 'D'.repeat(10_000);
+    const [sync] = await errorsOf(
+      rawFile(`{"${name}": {"dtype": "${dtype}", "shape": [1], "data_offsets": [0, 1]}}`, 1),
+      'bad.safetensors',
+    );
+    const message = (sync as Error).message;
+    expect(message).toMatch(
+      /^bad\.safetensors, tensor "n{90,100}\.\.\.: dtype "D{90,100}\.\.\. is not one of F64/,
+    );
+    expect(message.length).toBeLessThan(400);
+  });
+});

@@ -240,6 +240,7 @@ function parseHeader(
   // fault (bad JSON, a repeated name) is reported before a fault in one entry.
   const raw: { name: string; fields: RawEntry }[] = [];
   const maxEntries = limits.maxSafetensorsEntries;
+  const ignored = { values: 0 };
   reader.readObject((name) => {
     // Checked as met: JSON would keep only the last of two, so the reference refuses them.
     if (seen.has(name)) {
@@ -257,7 +258,7 @@ function parseHeader(
         `the header lists more than ${maxEntries} entries (FileLimits.maxSafetensorsEntries; a real model has a few thousand)`,
       );
     }
-    raw.push({ name, fields: readEntryFields(reader) });
+    raw.push({ name, fields: readEntryFields(reader, ignored, (message) => fail(message, name)) });
   });
   reader.end();
   const entries = raw.map(({ name, fields }) => ({
@@ -369,7 +370,19 @@ function readMetadata(reader: JsonReader, fail: Fail, maxEntries: number): Recor
 type RawEntry = { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | 'not an object';
 
 /** Reads the fields of one entry that a tensor needs; any other field is skipped unbuilt. */
-function readEntryFields(reader: JsonReader): RawEntry {
+/**
+ * The most JSON values the fields of an entry that this reader does not use may hold, all entries
+ * together. The reference ignores such fields and writers add none; a handful are tolerated, but
+ * megabytes of them (millions of empty arrays hidden in a 100 MB header) are refused.
+ */
+const MAX_IGNORED_VALUES = 65_536;
+
+/** Reads the fields of one entry that a tensor needs; any other field is skipped unbuilt, and counted. */
+function readEntryFields(
+  reader: JsonReader,
+  ignored: { values: number },
+  fail: (message: string) => CheckpointError,
+): RawEntry {
   if (reader.peek() !== 'object') {
     reader.skipValue();
     return 'not an object';
@@ -377,8 +390,16 @@ function readEntryFields(reader: JsonReader): RawEntry {
   const fields: { dtype?: unknown; shape?: unknown; data_offsets?: unknown } = {};
   reader.readObject((field) => {
     // A later repeat wins, as in JSON.parse.
-    if (field === 'dtype' || field === 'shape' || field === 'data_offsets')
+    if (field === 'dtype' || field === 'shape' || field === 'data_offsets') {
       fields[field] = smallValue(reader);
+      return;
+    }
+    ignored.values += reader.valueText().values;
+    if (ignored.values > MAX_IGNORED_VALUES) {
+      throw fail(
+        `field ${previewValue(field, 100)} and the other unknown fields hold more than ${MAX_IGNORED_VALUES} JSON values; a safetensors writer adds no such fields`,
+      );
+    }
   });
   return fields;
 }
