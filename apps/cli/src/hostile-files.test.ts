@@ -87,19 +87,16 @@ function refused(label: string, args: string[]): string {
   return line;
 }
 
-/** `igpt info` and `igpt generate` on a model folder: both must refuse it; returns both lines. */
-function bothRefuse(label: string, dir: string): [string, string] {
+/**
+ * `igpt info` and `igpt generate` on a model folder: both must refuse it; returns their lines.
+ * A variant of a row already run through both (`infoOnly`) runs through `info` alone, to keep
+ * the suite short: each run is a fresh process.
+ */
+function bothRefuse(label: string, dir: string, infoOnly = false): string[] {
+  const generate = ['generate', '--model', dir, '--n', '1', '--out', join(work, `${label}.png`)];
   return [
     refused(`${label}: info`, ['info', '--model', dir]),
-    refused(`${label}: generate`, [
-      'generate',
-      '--model',
-      dir,
-      '--n',
-      '1',
-      '--out',
-      join(work, `${label}.png`),
-    ]),
+    ...(infoOnly ? [] : [refused(`${label}: generate`, generate)]),
   ];
 }
 
@@ -117,7 +114,7 @@ describe.skipIf(!onPosix)("issue 16's hostile files, through igpt", () => {
       const dir = modelCopy(`link-${device.slice(5)}`);
       rmSync(join(dir, 'config.json'));
       symlinkSync(device, join(dir, 'config.json'));
-      for (const line of bothRefuse(`config.json -> ${device}`, dir)) {
+      for (const line of bothRefuse(`config.json -> ${device}`, dir, device === '/dev/urandom')) {
         expect(line).toMatch(
           new RegExp(`^igpt: ${dir}/config\\.json: a link to ${device}, outside the model folder`),
         );
@@ -134,7 +131,7 @@ describe.skipIf(!onPosix)("issue 16's hostile files, through igpt", () => {
       const dir = modelCopy(`config-${label}`);
       const text = `${JSON.stringify(config).slice(0, -1)}, "junk": [${'[],'.repeat(arrays - 1)}[]]}`;
       writeFileSync(join(dir, 'config.json'), text);
-      for (const line of bothRefuse(`config.json with ${label} empty arrays`, dir)) {
+      for (const line of bothRefuse(`config.json with ${label} empty arrays`, dir, label === '6M')) {
         expect(line).toBe(
           `igpt: ${dir}/config.json: ${text.length} bytes, over the limit of 16777216 for this kind of file (FileLimits.maxJsonBytes; a real one is far smaller)`,
         );
@@ -173,7 +170,7 @@ describe.skipIf(!onPosix)("issue 16's hostile files, through igpt", () => {
         join(dir, 'model.safetensors'),
         withJunkInHeader(readFileSync(join(EMBEDDED, 'model.safetensors')), empty, 33_000_000),
       );
-      for (const line of bothRefuse(`99 MB header, 33M ${empty}`, dir)) {
+      for (const line of bothRefuse(`99 MB header, 33M ${empty}`, dir, empty === '{}')) {
         expect(line).toMatch(
           /model\.safetensors, tensor "[^"]+": field "junk" and the other unknown fields hold more than 65536 JSON values/,
         );
