@@ -57,6 +57,7 @@ export default defineConfig({
           { text: 'Export & quantization', link: '/guides/export' },
           { text: "OpenAI's checkpoints", link: '/guides/openai-checkpoints' },
           { text: 'Scale out', link: '/guides/scale-out' },
+          { text: 'Limits on the files read', link: '/guides/limits' },
         ],
       },
       { text: 'Live demo', items: [{ text: 'Digits in your browser', link: '/demo' }] },
