@@ -1,6 +1,6 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { IMAGE_FILE_EXTENSIONS } from '@imagegpt/node';
+import { IMAGE_FILE_EXTENSIONS, readRegularFile } from '@imagegpt/node';
 import { isImageUrl } from '@imagegpt/queue';
 import { CliError } from './cli-error.js';
 
@@ -94,7 +94,8 @@ async function listFolder(root: string): Promise<DatasetEntry[]> {
 }
 
 async function readManifest(manifest: string): Promise<DatasetEntry[]> {
-  const text = await readFile(manifest, 'utf8');
+  // A regular file only (the library's reading policy): a FIFO named as the manifest is refused.
+  const text = new TextDecoder().decode(await readRegularFile(manifest));
   const base = dirname(manifest);
   const out: DatasetEntry[] = [];
   const lines = text.split('\n');

@@ -1,5 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { type ImageGPTForCausalImageModeling, readSafetensors, writeSafetensors } from '@imagegpt/node';
+import {
+  type ImageGPTForCausalImageModeling,
+  readRegularFile,
+  readSafetensors,
+  writeSafetensors,
+} from '@imagegpt/node';
 import { readImageSource } from './image-source.js';
 import { QueueError } from './queue-error.js';
 
@@ -58,7 +62,8 @@ export async function readFeaturesShard(
     new QueueError(`shard file ${path}: ${why}; delete it and run again to recompute that shard`);
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    // A regular file only (the library's reading policy): a FIFO put in its place is refused.
+    bytes = await readRegularFile(path);
   } catch (e) {
     throw fail(`cannot read (${(e as Error).message})`);
   }

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import type { ImageGPTForCausalImageModeling } from '@imagegpt/node';
+import { type ImageGPTForCausalImageModeling, readRegularFile } from '@imagegpt/node';
 import { QueueError } from './queue-error.js';
 
 /** The sampling settings of a generation run: HF `generate`'s names and defaults. */
@@ -76,7 +75,8 @@ export async function readGenerateShard(
     new QueueError(`shard file ${path}: ${why}; delete it and run again to recompute that shard`);
   let parsed: { job?: unknown; first?: unknown; tokens?: unknown };
   try {
-    parsed = JSON.parse(await readFile(path, 'utf8')) as typeof parsed;
+    // A regular file only (the library's reading policy): a FIFO put in its place is refused.
+    parsed = JSON.parse(new TextDecoder().decode(await readRegularFile(path))) as typeof parsed;
   } catch (e) {
     throw fail(`cannot read (${(e as Error).message})`);
   }
