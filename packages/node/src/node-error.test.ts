@@ -68,7 +68,12 @@ describe('NodeError', () => {
       field: 'path',
       value: '../escape',
     });
-    expect(await failure(() => files.size('.'))).toBeInstanceOf(NodeError);
+    // The folder itself is no regular file: the reading policy's refusal, naming it.
+    expect(await failure(() => files.size('.'))).toMatchObject({
+      name: 'FilePolicyError',
+      rule: 'kind',
+      file: dir,
+    });
   });
 
   it('is what OutputExistsError is, so one catch handles both', async () => {
