@@ -24,7 +24,11 @@ export interface HostileBudget {
 }
 
 /** The budget every hostile case is held to unless its tally says otherwise. */
-export const DEFAULT_HOSTILE_BUDGET: HostileBudget = { cpuMs: 2000, wallMs: 20_000, rssBytes: 2 ** 30 };
+export const DEFAULT_HOSTILE_BUDGET: HostileBudget = Object.freeze({
+  cpuMs: 2000,
+  wallMs: 20_000,
+  rssBytes: 2 ** 30,
+});
 
 /** CPU time of this process so far, in milliseconds. */
 export function cpuTimeMs(): number {

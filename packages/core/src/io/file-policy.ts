@@ -28,13 +28,13 @@ export interface FileLimits {
   readonly maxPickleBytes: number;
 }
 
-/** The limits every reader applies unless told otherwise. */
-export const DEFAULT_FILE_LIMITS: FileLimits = {
+/** The limits every reader applies unless told otherwise (frozen: pass `limits` to change one). */
+export const DEFAULT_FILE_LIMITS: FileLimits = Object.freeze({
   maxJsonBytes: 16 * 1024 * 1024,
   maxSafetensorsHeaderBytes: 100_000_000,
   maxSafetensorsEntries: 200_000,
   maxPickleBytes: 16 * 1024 * 1024,
-};
+});
 
 /** `limits` over the defaults: what a reader uses. */
 export function fileLimits(limits: Partial<FileLimits> = {}): FileLimits {

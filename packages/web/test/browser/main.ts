@@ -1,6 +1,7 @@
 // The browser half of tooling/scripts/browser-tests.mjs: the same conformance suite as Node's, run
 // through @imagegpt/web (onnxruntime-web wasm, fetch, canvas decoding) in a real Chromium. The
 // script drives it through `window.igpt` and checks the JSON it returns.
+import { jpegMarkersWithScans } from '@imagegpt/test-kit/hostile-bytes';
 import {
   type ConformanceReport,
   createWebBackend,
@@ -218,6 +219,33 @@ async function imageChecks(): Promise<Check[]> {
     name: 'decodeImage(junk) throws ImageError naming the source',
     pass: broken.startsWith('junk.png: '),
     detail: broken,
+  });
+  // The limits read from the bytes before the browser decodes: a JPEG's scans, a PNG's side.
+  const refusal = (input: Blob, options: Parameters<typeof toRawImage>[1]) =>
+    toRawImage(input, options).then(
+      () => 'no error',
+      (e: Error) => `${e.name}: ${e.message}`,
+    );
+  const scans = await refusal(new Blob([jpegMarkersWithScans(8192, 8192, 3529)]), { source: 'scans.jpg' });
+  checks.push({
+    name: 'toRawImage(Blob jpeg of 3,529 scans) refused before decoding (maxScans)',
+    pass:
+      scans ===
+      'ImageError: scans.jpg: a JPEG of more than 100 scans, over the limit of 100 (maxScans; a photo has about 10)',
+    detail: scans,
+  });
+  const wide = await refusal(png, { source: 'wide.png', maxSide: 2 });
+  checks.push({
+    name: 'toRawImage(Blob png 3x2) refused by a lowered maxSide',
+    pass: wide === 'ImageError: wide.png: 3x2 has a side of 3 pixels, over the limit of 2 (maxSide)',
+    detail: wide,
+  });
+  const jpeg = await new Promise<Blob>((resolve) => canvas.toBlob((b) => resolve(b!), 'image/jpeg'));
+  const decodedJpeg = await toRawImage(jpeg);
+  checks.push({
+    name: "toRawImage(Blob jpeg) from the browser's encoder is within the limits",
+    pass: decodedJpeg.width === w && decodedJpeg.height === h,
+    detail: `${decodedJpeg.width}x${decodedJpeg.height}`,
   });
   const missing = await new FetchFileSource(new URL('/golden/no-such-case/', location.href), { cache: false })
     .read('config.json')
