@@ -13,13 +13,5 @@ export {
 export * from './deprecated.js';
 export type { FileSink, FileSinkWriteOptions } from './file-sink.js';
 export { ImageGPTConfig } from './imagegpt-config.js';
-export {
-  DEFAULT_JSON_MAX_DEPTH,
-  type JsonFail,
-  JsonReader,
-  type JsonReaderOptions,
-  type JsonValueText,
-  readJsonMembers,
-} from './json-reader.js';
 export { type ModelHead, parameterCount } from './parameter-count.js';
 export type { ImageGPTPresetName } from './presets.js';

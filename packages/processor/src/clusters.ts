@@ -1,4 +1,4 @@
-import { type JsonFail, JsonReader, type JsonValueText } from '@imagegpt/config';
+import { type JsonFail, JsonReader, type JsonValueText } from '@imagegpt/config/json';
 import { ProcessorConfigError } from './processor-config-error.js';
 
 /**

@@ -1,5 +1,5 @@
-import { type FileSink, type FileSinkWriteOptions, readJsonMembers } from '@imagegpt/config';
-import { toHfJsonString } from '@imagegpt/config/json';
+import type { FileSink, FileSinkWriteOptions } from '@imagegpt/config';
+import { readJsonMembers, toHfJsonString } from '@imagegpt/config/json';
 import { assertFiniteClusters, parseClusters, readClustersJson } from './clusters.js';
 import { decodeTokens } from './decode-tokens.js';
 import { ImageError } from './image-error.js';

@@ -1,11 +1,6 @@
 import { basename, dirname, join } from 'node:path';
 import { buildImageGPTGraph } from '@imagegpt/core/graph';
-import {
-  loadCheckpoint,
-  loadConfig,
-  MODEL_DTYPES,
-  type ModelDType,
-} from '@imagegpt/node';
+import { loadCheckpoint, loadConfig, MODEL_DTYPES, type ModelDType } from '@imagegpt/node';
 import { Command, Option } from 'commander';
 import { CliError } from '../cli-error.js';
 import { type GlobalOptions, type Io, report } from '../context.js';

@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { countImageGPTParameters, inspectCheckpoint, loadConfig } from '@imagegpt/node';
+import { countImageGPTParameters } from '@imagegpt/core/graph';
+import { inspectCheckpoint, loadConfig } from '@imagegpt/node';
 import { Command } from 'commander';
 import { type GlobalOptions, type Io, report } from '../context.js';
 import { common, modelOption } from '../main.js';

@@ -1,5 +1,4 @@
-import { JsonReader } from '@imagegpt/config';
-import { previewValue } from '@imagegpt/config/json';
+import { JsonReader, previewValue } from '@imagegpt/config/json';
 import { strToU8 } from 'fflate';
 import { DEFAULT_FILE_LIMITS, type FileLimits, fileLimits } from '../io/file-policy.js';
 import { Checkpoint, formatShape } from './checkpoint.js';

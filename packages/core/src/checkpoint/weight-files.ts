@@ -1,5 +1,4 @@
-import { JsonReader } from '@imagegpt/config';
-import { previewValue } from '@imagegpt/config/json';
+import { JsonReader, previewValue } from '@imagegpt/config/json';
 import { isPlainRelativePath } from '../io/file-source.js';
 import { CheckpointError } from './errors.js';
 import type { WeightFormat } from './load.js';
