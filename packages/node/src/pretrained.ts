@@ -19,7 +19,7 @@ import { NodeFileSource } from './node-file-source.js';
  */
 export interface NodePretrainedOptions
   extends Omit<LoadOptions, 'backend' | 'onProgress'>,
-    Omit<HubDownloadOptions, 'onProgress' | 'prefer'> {
+    Omit<HubDownloadOptions, 'onProgress' | 'prefer' | 'limits'> {
   /** A backend to use instead of a fresh onnxruntime-node one. */
   backend?: ImageGPTBackend;
   /** Intra-op threads; default all cores. */
@@ -57,6 +57,7 @@ async function modelFolder(dir: string | URL, options: NodePretrainedOptions): P
     lockStaleMs,
     onProgress,
     prefer,
+    limits,
   } = options;
   try {
     const snapshot = await downloadModel(dir, {
@@ -71,6 +72,7 @@ async function modelFolder(dir: string | URL, options: NodePretrainedOptions): P
       ...(lockStaleMs === undefined ? {} : { lockStaleMs }),
       ...(onProgress === undefined ? {} : { onProgress }),
       ...(prefer === undefined ? {} : { prefer }),
+      ...(limits === undefined ? {} : { limits }),
     });
     return snapshot.folder;
   } catch (e) {

@@ -163,8 +163,9 @@ export class FetchFileSource implements FileSource {
 /**
  * Reads a response body, reporting progress; `Content-Length` sizes the buffer when trustworthy.
  * Past `maxBytes` (declared or arriving) the body is cancelled and a FilePolicyError thrown.
+ * Shared with the hub's revision lookup; not at the package root.
  */
-async function readBody(
+export async function readBody(
   url: string,
   response: Response,
   onProgress: Progress | undefined,

@@ -66,6 +66,57 @@ describe('hub ids in the browser path', () => {
     expect(hub.requests.at(-1)?.path).toBe('/api/models/org/mnist/revision/main');
   });
 
+  it('reads the revision API within maxJsonBytes and in one pass, whatever the server sends', async () => {
+    const commit = hub.commitOf('org/mnist')!;
+    // The page cannot read X-Repo-Commit, and the revision API answers with `body`.
+    const answering =
+      (body: () => ReadableStream<Uint8Array> | string): typeof fetch =>
+      async (input, init) => {
+        const response = await fetch(input, init);
+        const headers = new Headers(response.headers);
+        headers.delete('X-Repo-Commit');
+        if (!String(input).includes('/api/models/'))
+          return new Response(response.body, { status: 200, headers });
+        await response.body?.cancel();
+        return new Response(body(), { status: 200, headers: { 'Content-Type': 'application/json' } });
+      };
+    // Endless: siblings that never close, no Content-Length.
+    let sent = 0;
+    const endless = () =>
+      new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(new TextEncoder().encode('{"siblings":['));
+        },
+        pull(c) {
+          sent += 65_536;
+          c.enqueue(new TextEncoder().encode('[],'.repeat(65_536 / 3)));
+        },
+      });
+    const error = await resolveHubFolder('org/mnist', {
+      endpoint: hub.endpoint,
+      fetch: answering(endless),
+      cache: false,
+      limits: { maxJsonBytes: 2 ** 20 },
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'FilePolicyError', rule: 'size', limit: 2 ** 20 });
+    expect(sent).toBeLessThan(2 ** 21);
+    // A million empty arrays beside the sha: read past, never built.
+    const junk = `{"siblings":[${'[],'.repeat(1_000_000)}[]],"sha":"${commit}"}`;
+    const folder = await resolveHubFolder('org/mnist', {
+      endpoint: hub.endpoint,
+      fetch: answering(() => junk),
+      cache: false,
+    });
+    expect(folder.commit).toBe(commit);
+    const broken = await resolveHubFolder('org/mnist', {
+      endpoint: hub.endpoint,
+      fetch: answering(() => `{"sha": "${commit}"`),
+      cache: false,
+    }).catch((e: unknown) => e);
+    expect(broken).toMatchObject({ name: 'HubError', reason: 'protocol' });
+    expect((broken as Error).message).toMatch(/the revision API answered with no JSON object/);
+  });
+
   it('sends the token, and words refusals in one sentence', async () => {
     const ok = await resolveHubFolder('org/private', {
       endpoint: hub.endpoint,

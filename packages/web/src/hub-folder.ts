@@ -1,3 +1,5 @@
+import { JsonReader } from '@imagegpt/config/json';
+import { type FileLimits, FilePolicyError } from '@imagegpt/core';
 import {
   checkRepoId,
   checkRevision,
@@ -11,7 +13,8 @@ import {
   isCommitHash,
   isRepoId,
 } from '@imagegpt/core/hub';
-import { DEFAULT_CACHE_NAME } from './fetch-file-source.js';
+import { fileLimits } from '@imagegpt/core/io';
+import { DEFAULT_CACHE_NAME, readBody } from './fetch-file-source.js';
 
 /** Where and how a browser fetches a hub model. */
 export interface WebHubOptions {
@@ -25,6 +28,11 @@ export interface WebHubOptions {
   readonly fetch?: typeof fetch;
   /** The Cache API cache that also remembers which commit a branch pointed to; `false` for none. */
   readonly cache?: boolean | string;
+  /**
+   * The reading policy's limits: the revision API's answer is JSON, read as a model's JSON files
+   * are (at most `maxJsonBytes`, in one pass); see `DEFAULT_FILE_LIMITS`.
+   */
+  readonly limits?: Partial<FileLimits>;
 }
 
 /** A hub model's folder URL at a fixed commit. */
@@ -94,10 +102,11 @@ export async function resolveHubFolder(repo: string, options: WebHubOptions = {}
       // A server that does not expose X-Repo-Commit to the page still answers the revision API.
       const api = await f(apiUrl, { headers });
       if (!api.ok) throw fail(api.status, api.headers.get('X-Error-Code'), apiUrl);
-      commit = ((await api.json()) as { sha?: unknown }).sha as string | undefined;
+      commit = await readSha(apiUrl, api, fileLimits(options.limits).maxJsonBytes);
     }
   } catch (e) {
-    if (e instanceof HubError) throw e;
+    // The hub's refusals and the reading policy's are answers, not a missing network.
+    if (e instanceof HubError || e instanceof FilePolicyError) throw e;
     // No network: the commit this revision had when its files were cached, if any.
     const remembered = await rememberedCommit(cacheName, apiUrl);
     if (remembered !== undefined) return folder(remembered);
@@ -119,6 +128,30 @@ export async function resolveHubFolder(repo: string, options: WebHubOptions = {}
   }
   await remember(cacheName, apiUrl, commit);
   return folder(commit);
+}
+
+/**
+ * The `sha` of a revision API answer: the body read up to `maxBytes` (a server that announces or
+ * streams more is cut off), then one pass over its JSON that builds nothing but that string (the
+ * answer also lists the repo's files, which a hostile server could make millions of values).
+ */
+async function readSha(url: string, response: Response, maxBytes: number): Promise<string | undefined> {
+  const text = new TextDecoder().decode(await readBody(url, response, undefined, maxBytes));
+  const notJson = (message: string, offset: number) =>
+    new HubError(
+      `${url}: the revision API answered with no JSON object (${message} at character ${offset})`,
+      {
+        reason: 'protocol',
+      },
+    );
+  const reader = new JsonReader(text, { fail: notJson });
+  if (reader.peek() !== 'object') return undefined;
+  let sha: string | undefined;
+  reader.readObject((key) => {
+    if (key === 'sha' && reader.peek() === 'string') sha = reader.readString();
+  });
+  reader.end();
+  return sha;
 }
 
 async function openCache(name: string | undefined): Promise<Cache | undefined> {
@@ -145,6 +178,7 @@ async function remember(cacheName: string | undefined, apiUrl: string, commit: s
 
 async function rememberedCommit(cacheName: string | undefined, apiUrl: string): Promise<string | undefined> {
   const hit = await (await openCache(cacheName))?.match(apiUrl);
-  const sha = hit === undefined ? undefined : ((await hit.json().catch(() => ({}))) as { sha?: unknown }).sha;
+  // Written by remember() above: a few bytes; anything larger is not this library's.
+  const sha = hit === undefined ? undefined : await readSha(apiUrl, hit, 4096).catch(() => undefined);
   return typeof sha === 'string' && isCommitHash(sha) ? sha : undefined;
 }

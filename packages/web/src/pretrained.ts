@@ -87,6 +87,7 @@ async function wire(
           ...(endpoint === undefined ? {} : { endpoint }),
           ...(fetch === undefined ? {} : { fetch }),
           ...(cache === undefined ? {} : { cache }),
+          ...(rest.limits === undefined ? {} : { limits: rest.limits }),
         })
       ).url
     : name;

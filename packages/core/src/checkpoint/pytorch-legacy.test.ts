@@ -97,6 +97,14 @@ describe('the pre-1.6 torch.save format', () => {
     );
     expect(bad(legacyTorchFile(matrix, {}))).toMatch(/names storage "0", which the file does not hold/);
     expect(bad(good, { maxPickleBytes: 100 })).toMatch(/the state dict pickle runs past 100 bytes/);
+    // The reading policy's limit is the default, as for the zip format's data.pkl.
+    expect(bad(good, { limits: { maxPickleBytes: 100 } })).toMatch(/the state dict pickle runs past 100 bytes/);
+    // A LONG of a million digits where the magic number goes: refused by the unpickler's bound on
+    // numbers, quoting a short preview, not the number.
+    const digits = new TextEncoder().encode(`L${'7'.repeat(1_000_000)}L\n.`);
+    const huge = bad(Uint8Array.from([0x80, 2, ...digits]));
+    expect(huge.length).toBeLessThan(400);
+    expect(huge).toMatch(/magic number/);
     const zipIds = stateDictPickle([{ name: 'm', key: '0', numel: 12, shape: [3, 4] }]);
     expect(bad(legacyTorchFile(zipIds, { '0': range12 }))).toMatch(
       /is not \('storage', type, key, location, numel, view\)/,

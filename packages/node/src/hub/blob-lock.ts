@@ -1,7 +1,8 @@
-import { mkdir, open, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, open, rm, stat, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readRegularFile } from '../node-file-source.js';
 
 /** Options of {@link withBlobLock}. */
 export interface BlobLockOptions {
@@ -73,8 +74,9 @@ async function isStale(path: string, staleMs: number): Promise<boolean> {
   const info = await stat(path).catch(() => undefined);
   if (info === undefined) return false; // released meanwhile: try again at once
   if (Date.now() - info.mtimeMs > staleMs) return true;
-  const owner = await readFile(path, 'utf8')
-    .then((text) => JSON.parse(text) as Partial<LockOwner>)
+  // A lock holds a short JSON owner; anything else there (a FIFO, a huge file) is not read.
+  const owner = await readRegularFile(path, { maxBytes: 4096 })
+    .then((bytes) => JSON.parse(new TextDecoder().decode(bytes)) as Partial<LockOwner>)
     .catch(() => undefined);
   if (owner === undefined || owner.host !== hostname() || typeof owner.pid !== 'number') return false;
   return !isRunning(owner.pid);

@@ -1,6 +1,6 @@
-import { mkdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { WeightFormat } from '@imagegpt/core';
+import type { FileLimits, WeightFormat } from '@imagegpt/core';
 import {
   checkRepoId,
   checkRevision,
@@ -11,6 +11,8 @@ import {
   isCommitHash,
   type ModelFileProbe,
 } from '@imagegpt/core/hub';
+import { fileLimits, maxReadBytes, tooLarge } from '@imagegpt/core/io';
+import { NodeFileSource } from '../node-file-source.js';
 import { withBlobLock } from './blob-lock.js';
 import { HubCacheRepo, pathExists } from './hub-cache.js';
 import { downloadBlob, fetchMetadata, type HubRequestContext } from './hub-http.js';
@@ -45,6 +47,12 @@ export interface HubDownloadOptions extends HubSettingsOptions {
   readonly retryDelayMs?: number;
   /** A lock file untouched this long is taken for abandoned; default 30 s. */
   readonly lockStaleMs?: number;
+  /**
+   * The reading policy's limits: a JSON file (`config.json`, an index) whose announced size is
+   * over `maxJsonBytes` is refused before it is downloaded, and the index is read from the cache
+   * under the same policy as a model folder; see `DEFAULT_FILE_LIMITS`.
+   */
+  readonly limits?: Partial<FileLimits>;
 }
 
 /** A model in the hub cache: what {@link downloadModel} returns and `igpt download --json` prints. */
@@ -84,7 +92,7 @@ export async function downloadModel(repo: string, options: HubDownloadOptions = 
   const settings = hubSettings(options);
   const cache = new HubCacheRepo(settings.cacheDir, repo);
   if (settings.offline) {
-    const cached = await cachedSnapshot(cache, revision, options.prefer);
+    const cached = await cachedSnapshot(cache, revision, options.prefer, options.limits);
     if (cached.snapshot !== undefined) return cached.snapshot;
     throw new HubError(
       `${repo} at revision "${revision}" is not in the hub cache ${settings.cacheDir} (${cached.why}), and offline mode is on (${options.localFilesOnly ? 'localFilesOnly' : 'HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE'}): download it once online, e.g. igpt download ${repo}`,
@@ -93,7 +101,7 @@ export async function downloadModel(repo: string, options: HubDownloadOptions = 
   }
   if (isCommitHash(revision)) {
     // A commit never moves: a complete snapshot of it needs no request at all.
-    const cached = await cachedSnapshot(cache, revision, options.prefer);
+    const cached = await cachedSnapshot(cache, revision, options.prefer, options.limits);
     if (cached.snapshot !== undefined) return cached.snapshot;
   }
   return new Downloader(cache, revision, settings, options).run();
@@ -110,12 +118,13 @@ async function cachedSnapshot(
   cache: HubCacheRepo,
   revision: string,
   prefer?: WeightFormat,
+  limits?: Partial<FileLimits>,
 ): Promise<CachedAnswer> {
   const commit = await cache.resolveRevision(revision);
   if (commit === undefined) return { why: `no refs/${revision} and no snapshot for it` };
   const probe: ModelFileProbe = {
     has: (file) => cache.hasSnapshotFile(commit, file),
-    read: (file) => readFile(cache.snapshotPath(commit, file)),
+    read: (file) => readSnapshotFile(cache, commit, file, limits),
   };
   try {
     const chosen = await chooseModelFiles(probe, {
@@ -164,7 +173,7 @@ class Downloader {
       );
     } catch (e) {
       if (!(e instanceof HubError) || !canFallBack(e)) throw e;
-      const cached = await cachedSnapshot(cache, revision, options.prefer);
+      const cached = await cachedSnapshot(cache, revision, options.prefer, options.limits);
       if (cached.snapshot === undefined) {
         throw new HubError(
           `${e.message.replace(/[.;]\s*$/, '')}; the hub cache has no complete snapshot of it either (${cached.why})`,
@@ -187,7 +196,7 @@ class Downloader {
     }
     const probe: ModelFileProbe = {
       has: (file) => this.#has(file, file === 'config.json' ? first : undefined),
-      read: (file) => readFile(cache.snapshotPath(this.#requireCommit(), file)),
+      read: (file) => readSnapshotFile(cache, this.#requireCommit(), file, options.limits),
     };
     const chosen = await chooseModelFiles(probe, {
       repo,
@@ -278,6 +287,11 @@ class Downloader {
     }
     const pinned = this.#requireCommit();
     if (await cache.hasSnapshotFile(pinned, file)) return true;
+    // A size the hub announces is known before a byte is fetched: a JSON file larger than any
+    // reader of it accepts is refused here, not after gigabytes land in the cache.
+    const cap = maxReadBytes(file, fileLimits(this.options.limits));
+    if (cap !== undefined && meta.size > cap)
+      throw tooLarge(`${cache.repo}/${file}`, meta.size, cap, 'maxJsonBytes');
     const blob = cache.blobPath(meta.etag);
     if (!(await pathExists(blob))) {
       await mkdir(dirname(blob), { recursive: true });
@@ -309,6 +323,25 @@ class Downloader {
     await cache.linkSnapshotFile(pinned, file, meta.etag);
     return true;
   }
+}
+
+/**
+ * A file of a cached snapshot (an index `chooseModelFiles` reads), through the reading policy as
+ * a model folder is read: a regular file, a link only into the repo's `blobs/`, at most its
+ * kind's size.
+ */
+function readSnapshotFile(
+  cache: HubCacheRepo,
+  commit: string,
+  file: string,
+  limits: Partial<FileLimits> | undefined,
+): Promise<Uint8Array> {
+  const maxBytes = maxReadBytes(file, fileLimits(limits));
+  return new NodeFileSource(cache.snapshotFolder(commit)).read(
+    file,
+    undefined,
+    maxBytes === undefined ? {} : { maxBytes },
+  );
 }
 
 /** Failures after which a complete cached snapshot is used instead, as huggingface_hub does. */

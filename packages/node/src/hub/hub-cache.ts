@@ -1,16 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  copyFile,
-  lstat,
-  mkdir,
-  readFile,
-  readlink,
-  rename,
-  rm,
-  stat,
-  symlink,
-  writeFile,
-} from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import {
   checkRepoId,
@@ -20,6 +9,18 @@ import {
   isPlainRelativePath,
   repoFolderName,
 } from '@imagegpt/core/hub';
+import { readRegularFile } from '../node-file-source.js';
+
+/**
+ * The most bytes a `refs/{revision}` file is read for: it holds one commit id (40 characters),
+ * so a larger one, a FIFO or a device in its place is refused before it is read.
+ */
+const MAX_REF_BYTES = 1024;
+
+/** A refs file's text through the reading policy: a regular file of at most {@link MAX_REF_BYTES}. */
+async function readRef(path: string): Promise<string> {
+  return new TextDecoder().decode(await readRegularFile(path, { maxBytes: MAX_REF_BYTES }));
+}
 
 /**
  * One model repo in a hub cache, laid out exactly as Python's huggingface_hub lays it out, so
@@ -98,9 +99,9 @@ export class HubCacheRepo {
     if (isCommitHash(revision)) return revision;
     let text: string;
     try {
-      text = await readFile(this.refPath(revision), 'utf8');
+      text = await readRef(this.refPath(revision));
     } catch (e) {
-      if (isMissing(e)) return undefined;
+      if (isMissing(e) || isMissing((e as Error).cause)) return undefined;
       throw cacheError(this.repo, `cannot read ${this.refPath(revision)}`, e);
     }
     const commit = text.trim();
@@ -124,7 +125,7 @@ export class HubCacheRepo {
   async writeRef(revision: string, commit: string): Promise<void> {
     if (revision === commit) return;
     const path = this.refPath(revision);
-    if ((await readFile(path, 'utf8').catch(() => undefined)) === commit) return;
+    if ((await readRef(path).catch(() => undefined)) === commit) return;
     await mkdir(dirname(path), { recursive: true });
     const temp = `${path}.${randomUUID().slice(0, 8)}.tmp`;
     await writeFile(temp, commit);
@@ -261,7 +262,7 @@ async function isFile(path: string): Promise<boolean> {
 
 /** Whether an error means the path (or a folder on it) is not there. */
 export function isMissing(e: unknown): boolean {
-  const code = (e as NodeJS.ErrnoException).code;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 

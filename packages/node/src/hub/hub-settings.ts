@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { checkEndpoint, DEFAULT_HUB_ENDPOINT, HubError } from '@imagegpt/core/hub';
@@ -103,8 +103,9 @@ export function hubToken(
   const path = resolve(expandHome(nonEmpty(env, 'HF_TOKEN_PATH') ?? join(hfHome(env), 'token')));
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTokenFile(path);
   } catch (e) {
+    if (e instanceof HubError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new HubError(
@@ -115,6 +116,38 @@ export function hubToken(
   }
   const token = text.replace(/\r?\n$/, '').trim();
   return token === '' ? undefined : { token, source: path };
+}
+
+/** The most bytes a token file may hold: a token is some tens of characters. */
+const MAX_TOKEN_FILE_BYTES = 64 * 1024;
+
+/**
+ * A token file's text, read as the reading policy reads a model folder: opened without blocking
+ * (a FIFO cannot hang it), a regular file only, at most {@link MAX_TOKEN_FILE_BYTES}. Synchronous,
+ * as settings are resolved before any request.
+ */
+function readTokenFile(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const info = fstatSync(fd);
+    const refuse = (why: string) =>
+      new HubError(`the token file ${path} ${why}; HF_TOKEN_PATH names the file to use`, {
+        reason: 'invalid',
+      });
+    if (!info.isFile()) throw refuse('is not a regular file');
+    if (info.size > MAX_TOKEN_FILE_BYTES)
+      throw refuse(`holds ${info.size} bytes, more than the ${MAX_TOKEN_FILE_BYTES} a token file may`);
+    const bytes = Buffer.alloc(info.size);
+    let loaded = 0;
+    while (loaded < bytes.length) {
+      const n = readSync(fd, bytes, loaded, bytes.length - loaded, loaded);
+      if (n === 0) break;
+      loaded += n;
+    }
+    return bytes.subarray(0, loaded).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Resolves the options against the environment (see each field of {@link HubSettingsOptions}). */
