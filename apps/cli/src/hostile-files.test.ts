@@ -197,6 +197,31 @@ describe.skipIf(!onPosix)("issue 16's hostile files, through igpt", () => {
     for (const line of bothRefuse('data.pkl LONG of 1M digits', dir)) {
       expect(line).toMatch(/pickle byte 2: a newline-terminated argument runs past 256 bytes \("9{100}…"\)/);
     }
+    // The pre-1.6 format (pickles in a row, no zip), which hub repos of older models hold: the same
+    // unpickler and bounds, from its first pickle.
+    const legacy = modelCopy('long-legacy');
+    rmSync(join(legacy, 'model.safetensors'));
+    writeFileSync(
+      join(legacy, 'pytorch_model.bin'),
+      Uint8Array.from([0x80, 2, 0x4c, ...new TextEncoder().encode(`${'9'.repeat(1_000_000)}L\n`), 0x2e]),
+    );
+    for (const line of bothRefuse('pre-1.6 .bin, LONG of 1M digits', legacy, true)) {
+      expect(line).toMatch(
+        /pytorch_model\.bin.*a newline-terminated argument runs past 256 bytes \("9{100}…"\)/,
+      );
+    }
+  });
+
+  it("a sharded checkpoint's index of 24 MB (8M empty arrays in its metadata): refused by size", () => {
+    const dir = modelCopy('index-8M');
+    rmSync(join(dir, 'model.safetensors'));
+    const text = `{"metadata": {"junk": [${'[],'.repeat(8_000_000 - 1)}[]]}, "weight_map": {}}`;
+    writeFileSync(join(dir, 'model.safetensors.index.json'), text);
+    for (const line of bothRefuse('index.json with 8M empty arrays', dir, true)) {
+      expect(line).toBe(
+        `igpt: ${dir}/model.safetensors.index.json: ${text.length} bytes, over the limit of 16777216 for this kind of file (FileLimits.maxJsonBytes; a real one is far smaller)`,
+      );
+    }
   });
 
   it('a broken weights file: igpt info reads the header and refuses it too', () => {

@@ -98,7 +98,9 @@ describe('the pre-1.6 torch.save format', () => {
     expect(bad(legacyTorchFile(matrix, {}))).toMatch(/names storage "0", which the file does not hold/);
     expect(bad(good, { maxPickleBytes: 100 })).toMatch(/the state dict pickle runs past 100 bytes/);
     // The reading policy's limit is the default, as for the zip format's data.pkl.
-    expect(bad(good, { limits: { maxPickleBytes: 100 } })).toMatch(/the state dict pickle runs past 100 bytes/);
+    expect(bad(good, { limits: { maxPickleBytes: 100 } })).toMatch(
+      /the state dict pickle runs past 100 bytes/,
+    );
     // A LONG of a million digits where the magic number goes: refused by the unpickler's bound on
     // numbers, quoting a short preview, not the number.
     const digits = new TextEncoder().encode(`L${'7'.repeat(1_000_000)}L\n.`);
