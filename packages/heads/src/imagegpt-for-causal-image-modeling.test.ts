@@ -98,6 +98,73 @@ describe('ImageGPTForCausalImageModeling on the tiny golden model', () => {
   });
 });
 
+describe('outputAttentions (golden tiny-attentions)', () => {
+  const golden = goldenCase('tiny-attentions');
+  /** The backend, counting the sessions it opens. */
+  const counting = () => {
+    let sessions = 0;
+    return {
+      backend: {
+        ...backend,
+        createSession: (...args: Parameters<typeof backend.createSession>) => {
+          sessions++;
+          return backend.createSession(...args);
+        },
+      },
+      sessions: () => sessions,
+    };
+  };
+
+  it("returns each layer's softmax probabilities [B,H,T,P+T] with and without a cache, as HF", async () => {
+    const model = await ImageGPTForCausalImageModeling.fromSource(folderSource(golden.dir), { backend });
+    try {
+      const full = await model.forward(golden.rows('input_ids'), { outputAttentions: true });
+      expect(full.attentions).toHaveLength(2);
+      for (const [l, a] of full.attentions!.entries()) golden.expectClose(`attentions.${l}`, a);
+      golden.expectClose('logits', full.logits);
+      // Every query's probabilities sum to 1, and keys after it get exactly 0.
+      const probs = full.attentions![0]!.data as Float32Array;
+      for (let q = 0; q < 64; q++) {
+        const row = probs.subarray(q * 64, (q + 1) * 64);
+        expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+        expect(row.subarray(q + 1).every((p) => p === 0)).toBe(true);
+      }
+      const a = await model.forward(golden.rows('split_input_ids_a'));
+      expect(a.attentions).toBeUndefined();
+      const b = await model.forward(golden.rows('split_input_ids_b'), {
+        past: a.presents,
+        outputAttentions: true,
+      });
+      for (const [l, t] of b.attentions!.entries()) golden.expectClose(`split_attentions_b.${l}`, t);
+      golden.expectClose('split_logits_b', b.logits);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('opens its own session on first use only: calls without it keep the fused prefill', async () => {
+    const { backend: tracked, sessions } = counting();
+    const model = await ImageGPTForCausalImageModeling.fromSource(folderSource(golden.dir), {
+      backend: tracked,
+      prefill: 'fused',
+      decoder: 'reference',
+    });
+    try {
+      const ids = golden.rows('input_ids');
+      const opened = sessions();
+      const plain = await model.forward(ids);
+      expect([plain.attentions, sessions()]).toEqual([undefined, opened]);
+      const withAttentions = await model.forward(ids, { outputAttentions: true });
+      expect(sessions()).toBe(opened + 1);
+      await model.forward(ids, { outputAttentions: true });
+      expect(sessions()).toBe(opened + 1);
+      golden.expectClose('attentions.1', withAttentions.attentions![1]!);
+    } finally {
+      await model.dispose();
+    }
+  });
+});
+
 describe('ImageGPTForCausalImageModeling on igpt-mnist-16', () => {
   let model: ImageGPTForCausalImageModeling;
   const testDigits = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((d) => mnistDigits(d, -3, 0));

@@ -10,6 +10,32 @@ import { mnistDigits } from './test-utils/mnist-digits.js';
 const backend = createNodeBackend({ threads: 2 });
 const DIGITS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 
+describe.each([
+  ['tiny-classify-regression', 'regression: num_labels 1, float targets, mean squared error'],
+  ['tiny-classify-multilabel', 'multi-label: multi-hot float targets, BCE with logits'],
+])('%s (%s): the loss HF picks when problem_type is unset', (name) => {
+  it('matches HF logits, pooled features and loss from float labels', async () => {
+    const golden = goldenCase(name);
+    expect(golden.config.problemType).toBeNull();
+    const model = await ImageGPTForImageClassification.fromSource(folderSource(golden.dir), { backend });
+    try {
+      const values = Array.from(golden.f32('labels'));
+      const [batch = 0, width] = golden.shape('labels');
+      // [B] floats: one regression target per row; [B, L]: per-label targets.
+      const labels =
+        width === undefined
+          ? values
+          : Array.from({ length: batch }, (_, b) => values.slice(b * width, (b + 1) * width));
+      const { logits, pooled, loss } = await model.forward(golden.rows('input_ids'), { labels });
+      golden.expectClose('logits', logits.data as Float32Array);
+      golden.expectClose('pooled', pooled.data as Float32Array);
+      golden.expectClose('loss', [loss!]);
+    } finally {
+      await model.dispose();
+    }
+  });
+});
+
 describe('ImageGPTForImageClassification on the tiny golden model', () => {
   let model: ImageGPTForImageClassification;
   beforeAll(async () => {

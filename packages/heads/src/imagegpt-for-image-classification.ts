@@ -1,14 +1,19 @@
 import type { ModelHead } from '@imagegpt/config';
 import type { ForwardOptions, ForwardResult, HostTensor } from '@imagegpt/core';
-import { crossEntropy, softmax } from './cross-entropy.js';
+import { type ClassifierLabels, classifierLoss, resolveProblemType, softmax } from './cross-entropy.js';
 import { HeadsError } from './heads-error.js';
 import { ImageGPTHead } from './imagegpt-head.js';
 import { batchRanges, float32Data, type ImageInput, toTokenRows } from './model-inputs.js';
 
 /** Options of {@link ImageGPTForImageClassification.forward}. */
 export interface ClassifierForwardOptions extends ForwardOptions {
-  /** One class index per row; the result then has the cross-entropy `loss` (float64). */
-  labels?: readonly number[];
+  /**
+   * Labels; the result then has HF's `loss` (float64) for the config's `problem_type`, or, when
+   * the config leaves it unset, HF's rule: a single label is regression (mean squared error), one
+   * class index per row (`number[]`) is cross-entropy, per-label float targets (`number[][]`)
+   * are binary cross-entropy with logits.
+   */
+  labels?: ClassifierLabels;
 }
 
 /** What {@link ImageGPTForImageClassification.forward} returns. */
@@ -17,7 +22,7 @@ export interface ClassifierForwardResult extends ForwardResult {
   logits: HostTensor;
   /** `[B, C]` mean of `lastHiddenState` over all positions: the classifier's features. */
   pooled: HostTensor;
-  /** Mean cross-entropy against `labels`; only with labels. */
+  /** The loss against `labels` (see {@link ClassifierForwardOptions.labels}); only with labels. */
   loss?: number;
 }
 
@@ -81,8 +86,15 @@ export class ImageGPTForImageClassification extends ImageGPTHead {
       );
     }
     const output: ClassifierForwardResult = { ...result, logits, pooled };
-    if (labels !== undefined)
-      output.loss = this.#loss(float32Data(logits, 'logits'), labels, inputIds.length);
+    if (labels !== undefined) {
+      const { numLabels, problemType } = this.config;
+      output.loss = classifierLoss(
+        float32Data(logits, 'logits'),
+        labels,
+        numLabels,
+        resolveProblemType(problemType, numLabels, labels),
+      );
+    }
     return output;
   }
 
@@ -115,24 +127,5 @@ export class ImageGPTForImageClassification extends ImageGPTHead {
 
   #label(index: number): string {
     return this.config.id2label[index] ?? `LABEL_${index}`;
-  }
-
-  #loss(logits: Float32Array, labels: readonly number[], batch: number): number {
-    const numLabels = this.config.numLabels;
-    if (labels.length !== batch) {
-      throw new HeadsError(`has ${labels.length} entries, expected one per input row (${batch})`, {
-        source: 'labels',
-      });
-    }
-    let sum = 0;
-    labels.forEach((label, b) => {
-      if (!Number.isInteger(label) || label < 0 || label >= numLabels) {
-        throw new HeadsError(`is ${label}, expected a class index in 0..${numLabels - 1}`, {
-          source: `labels[${b}]`,
-        });
-      }
-      sum += crossEntropy(logits, b * numLabels, numLabels, label);
-    });
-    return sum / batch;
   }
 }

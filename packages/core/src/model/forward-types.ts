@@ -11,6 +11,11 @@ export interface ForwardOptions {
   past?: KeyValueCache;
   /** Also return `hiddenStates` (HF's `output_hidden_states`). */
   outputHiddenStates?: boolean;
+  /**
+   * Also return `attentions` (HF's `output_attentions`). The first such call opens a session of
+   * its own on the reference graph, so calls without it keep their speed and memory.
+   */
+  outputAttentions?: boolean;
 }
 
 /** What {@link ImageGPTRunner.forward} returns (HF's output names, camelCased). */
@@ -26,6 +31,11 @@ export interface ForwardResult {
   lastHiddenState: HostTensor;
   /** n_layer+1 entries of [B,T,C]: [0] the embeddings, [i] block i−1's output, the last after `ln_f`. */
   hiddenStates?: HostTensor[];
+  /**
+   * n_layer entries of [B,H,T,P+T]: layer i's softmax probabilities, query by key over the past and
+   * this call's tokens (causally hidden and padded keys get 0). Only with `outputAttentions`.
+   */
+  attentions?: HostTensor[];
   /** classifier: mean over all T of `lastHiddenState`, [B,C]. */
   pooled?: HostTensor;
 }
