@@ -10,6 +10,9 @@ import type { ProblemType } from './problem-type.js';
 import { readConfig } from './read-config.js';
 import { SAVED_TRANSFORMERS_VERSION } from './saved-version.js';
 
+/** The file HF reads and writes a model's config as. */
+export const CONFIG_FILE = 'config.json';
+
 /** Keys of config.json that Python holds as floats, so they are written `0.0`, `1e-05` as HF does. */
 const FLOAT_FIELDS: ReadonlySet<string> = new Set([
   'resid_pdrop',

@@ -13,7 +13,7 @@ export {
 export * from './deprecated.js';
 export type { FileSink, FileSinkWriteOptions } from './file-sink.js';
 export { GENERATION_CONFIG_FILE, GenerationConfig, type GenerationDefaults } from './generation-config.js';
-export { ImageGPTConfig, type PretrainedJSONOptions } from './imagegpt-config.js';
+export { CONFIG_FILE, ImageGPTConfig, type PretrainedJSONOptions } from './imagegpt-config.js';
 export { type ModelHead, parameterCount } from './parameter-count.js';
 export type { ImageGPTPresetName } from './presets.js';
 export { PROBLEM_TYPES, type ProblemType } from './problem-type.js';

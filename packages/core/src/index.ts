@@ -33,6 +33,7 @@ export {
   type SafetensorsLayout,
   type SafetensorsSpec,
   safetensorsLayout,
+  WEIGHT_FILES,
   WEIGHT_FORMATS,
   type WeightDType,
   type WeightFormat,

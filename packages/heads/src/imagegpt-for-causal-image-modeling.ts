@@ -1,4 +1,4 @@
-import type { ModelHead } from '@imagegpt/config';
+import { GenerationConfig, type ModelHead } from '@imagegpt/config';
 import {
   type ForwardOptions,
   type ForwardResult,
@@ -10,7 +10,7 @@ import type { RawImage } from '@imagegpt/processor';
 import { causalLoss, crossEntropy } from './cross-entropy.js';
 import { decodePixels } from './decode-pixels.js';
 import { HeadsError } from './heads-error.js';
-import { ImageGPTHead } from './imagegpt-head.js';
+import { type HeadInit, ImageGPTHead } from './imagegpt-head.js';
 import {
   batchRanges,
   checkPixelRows,
@@ -113,6 +113,21 @@ export interface NllOptions {
  */
 export class ImageGPTForCausalImageModeling extends ImageGPTHead {
   static override readonly headKind: ModelHead = 'causal';
+
+  /**
+   * The model's generation settings: its folder's `generation_config.json`, or, without one, those
+   * HF makes from `config.json`. What they set is the default of {@link generate}.
+   */
+  readonly generationConfig: GenerationConfig;
+
+  constructor(init: HeadInit) {
+    super(init);
+    this.generationConfig = init.generationConfig ?? GenerationConfig.fromModelConfig(init.config);
+  }
+
+  protected override generationConfigToSave(): GenerationConfig {
+    return this.generationConfig;
+  }
 
   /**
    * Runs the model on token rows (SOS first, as HF expects): `logits` [B,T,V−1], hidden states,

@@ -1,8 +1,10 @@
 import type { ModelHead } from '@imagegpt/config';
 import type { ForwardOptions, ForwardResult, HostTensor } from '@imagegpt/core';
 import { type ClassifierLabels, classifierLoss, resolveProblemType, softmax } from './cross-entropy.js';
+import { float32Tensor } from './head-weights.js';
 import { HeadsError } from './heads-error.js';
 import { ImageGPTHead } from './imagegpt-head.js';
+import { trainLinearProbe } from './linear-probe.js';
 import { batchRanges, float32Data, type ImageInput, toTokenRows } from './model-inputs.js';
 
 /** Options of {@link ImageGPTForImageClassification.forward}. */
@@ -54,6 +56,37 @@ export interface ClassifyOptions {
   topK?: number;
   /** Inputs per forward pass (default 32). */
   batchSize?: number;
+}
+
+/**
+ * What {@link ImageGPTForImageClassification.trainHead} learns from: images or token rows (their
+ * pooled features are computed), or `{ features }`, features already pooled as the classifier
+ * pools them (`features()` with its defaults: the last hidden state, mean over all positions).
+ */
+export type TrainHeadInputs = readonly ImageInput[] | { readonly features: readonly ArrayLike<number>[] };
+
+/** Options of {@link ImageGPTForImageClassification.trainHead}. */
+export interface TrainHeadOptions {
+  /** L2 penalty on the weights of the scaled features (default 1/n, scikit-learn's C = 1). */
+  l2?: number;
+  /** L-BFGS iterations at most (default 150). */
+  maxIterations?: number;
+  /** Inputs per forward pass while computing features (default 32). */
+  batchSize?: number;
+  /** Called after each batch of features, then after each L-BFGS iteration. */
+  onProgress?: (e: { stage: 'features' | 'fit'; done: number; total: number; loss?: number }) => void;
+}
+
+/** What {@link ImageGPTForImageClassification.trainHead} returns. */
+export interface TrainHeadResult {
+  /** Share of the training inputs the fitted `score` classifies correctly (0 … 1). */
+  trainAccuracy: number;
+  /** L-BFGS iterations run. */
+  iterations: number;
+  /** The final regularised mean cross-entropy. */
+  loss: number;
+  /** Whether L-BFGS settled before its iteration limit. */
+  converged: boolean;
 }
 
 /**
@@ -123,6 +156,68 @@ export class ImageGPTForImageClassification extends ImageGPTHead {
       }
     }
     return out;
+  }
+
+  /**
+   * Fits HF's `score` layer exactly as it is, a bias-free linear map from the pooled features to
+   * the labels, by multinomial logistic regression (L2-regularised, L-BFGS; the feature scaling is
+   * folded into the weights), on the frozen transformer. The model then classifies with it, and
+   * {@link savePretrained} writes it, with `problem_type` `single_label_classification` as HF's
+   * training would set. `labels` are class indices, one per input.
+   *
+   * @example
+   * const model = await ImageGPTForImageClassification.fromPretrained(causalDir, { id2label: ['cat', 'dog'], seed: 1 });
+   * const { trainAccuracy } = await model.trainHead(images, labels);
+   * await model.savePretrained('./cats-and-dogs');
+   */
+  async trainHead(
+    inputs: TrainHeadInputs,
+    labels: readonly number[],
+    options: TrainHeadOptions = {},
+  ): Promise<TrainHeadResult> {
+    const { numLabels, nEmbd, problemType } = this.config;
+    if (numLabels < 2) {
+      throw new HeadsError(
+        `has ${numLabels} label; trainHead fits a classifier (cross-entropy), which needs at least 2`,
+        { source: 'config.num_labels' },
+      );
+    }
+    if (problemType !== null && problemType !== 'single_label_classification') {
+      throw new HeadsError(
+        `is ${problemType}; trainHead fits single_label_classification (one class index per input)`,
+        { source: 'config.problem_type' },
+      );
+    }
+    const features =
+      'features' in inputs
+        ? inputs.features
+        : await this.features(inputs, {
+            ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+            onProgress: (e) => options.onProgress?.({ stage: 'features', ...e }),
+          });
+    features.forEach((f, i) => {
+      if (f.length !== nEmbd)
+        throw new HeadsError(`has ${f.length} values, expected n_embd = ${nEmbd}`, {
+          source: `features[${i}]`,
+        });
+    });
+    const probe = trainLinearProbe(features, labels, {
+      numClasses: numLabels,
+      intercept: false,
+      ...(options.l2 === undefined ? {} : { l2: options.l2 }),
+      ...(options.maxIterations === undefined ? {} : { maxIterations: options.maxIterations }),
+      onProgress: (e) =>
+        options.onProgress?.({ stage: 'fit', done: e.iteration, total: e.maxIterations, loss: e.loss }),
+    });
+    // nn.Linear stores [out, in]: the probe's [numClasses × dim] weights as they are.
+    const score = float32Tensor('score.weight', [numLabels, nEmbd], Float32Array.from(probe.weights));
+    await this.replaceWeights([score], this.config.with({ problem_type: 'single_label_classification' }));
+    return {
+      trainAccuracy: probe.accuracy(features, labels),
+      iterations: probe.training.iterations,
+      loss: probe.training.loss,
+      converged: probe.training.converged,
+    };
   }
 
   #label(index: number): string {

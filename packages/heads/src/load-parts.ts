@@ -1,36 +1,42 @@
-import { ImageGPTConfig } from '@imagegpt/config';
+import { CONFIG_FILE, GENERATION_CONFIG_FILE, GenerationConfig, ImageGPTConfig } from '@imagegpt/config';
 import { type FileSource, loadCheckpoint } from '@imagegpt/core';
-import { ImageGPTImageProcessor } from '@imagegpt/processor';
+import { ImageGPTImageProcessor, PREPROCESSOR_CONFIG_FILE } from '@imagegpt/processor';
 import { HeadsError } from './heads-error.js';
 import type { LoadOptions, ModelParts } from './load-options.js';
 import { checkProcessorMatches } from './processor-match.js';
 
-const CONFIG = 'config.json';
-const PREPROCESSOR = 'preprocessor_config.json';
-
 /**
- * Reads a Hugging Face model folder through `files`: `config.json` (required),
- * `preprocessor_config.json` (optional) and the weights (via `loadCheckpoint`).
+ * Reads a Hugging Face model folder through `files`: `config.json` (required, with the labels of
+ * `options` applied), `preprocessor_config.json` and `generation_config.json` (optional) and the
+ * weights (via `loadCheckpoint`).
  */
 export async function loadParts(files: FileSource, options: LoadOptions): Promise<ModelParts> {
-  if (!(await files.exists(CONFIG))) {
-    throw new HeadsError(`no ${CONFIG}: expected a Hugging Face ImageGPT model folder`, {
+  if (!(await files.exists(CONFIG_FILE))) {
+    throw new HeadsError(`no ${CONFIG_FILE}: expected a Hugging Face ImageGPT model folder`, {
       source: files.location,
     });
   }
   const decoder = new TextDecoder();
-  const config = ImageGPTConfig.parse(
-    decoder.decode(await files.read(CONFIG)),
-    `${files.location}/${CONFIG}`,
+  const readText = async (path: string) => decoder.decode(await files.read(path));
+  const config = withLabels(
+    ImageGPTConfig.parse(await readText(CONFIG_FILE), `${files.location}/${CONFIG_FILE}`),
+    options,
   );
-  const processor = (await files.exists(PREPROCESSOR))
+  const processor = (await files.exists(PREPROCESSOR_CONFIG_FILE))
     ? ImageGPTImageProcessor.parse(
-        decoder.decode(await files.read(PREPROCESSOR)),
-        `${files.location}/${PREPROCESSOR}`,
+        await readText(PREPROCESSOR_CONFIG_FILE),
+        `${files.location}/${PREPROCESSOR_CONFIG_FILE}`,
       )
     : undefined;
   // Checked before the weights are read: a mismatch would otherwise show only after a generation.
-  if (processor !== undefined) checkProcessorMatches(config, processor, `${files.location}/${PREPROCESSOR}`);
+  if (processor !== undefined)
+    checkProcessorMatches(config, processor, `${files.location}/${PREPROCESSOR_CONFIG_FILE}`);
+  const generationConfig = (await files.exists(GENERATION_CONFIG_FILE))
+    ? GenerationConfig.parse(
+        await readText(GENERATION_CONFIG_FILE),
+        `${files.location}/${GENERATION_CONFIG_FILE}`,
+      )
+    : undefined;
   await options.beforeWeights?.(config);
   const checkpoint = await loadCheckpoint(files, {
     ...(options.prefer === undefined ? {} : { prefer: options.prefer }),
@@ -41,9 +47,26 @@ export async function loadParts(files: FileSource, options: LoadOptions): Promis
     checkpoint,
     backend: options.backend,
     ...(processor === undefined ? {} : { processor }),
+    ...(generationConfig === undefined ? {} : { generationConfig }),
     ...(options.sessionOptions === undefined ? {} : { sessionOptions: options.sessionOptions }),
     ...(options.dtype === undefined ? {} : { dtype: options.dtype }),
     ...(options.decoder === undefined ? {} : { decoder: options.decoder }),
     ...(options.prefill === undefined ? {} : { prefill: options.prefill }),
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
   };
+}
+
+/** The config with `options.numLabels` / `options.id2label` applied, as HF's config keywords are. */
+function withLabels(config: ImageGPTConfig, options: LoadOptions): ImageGPTConfig {
+  const { numLabels, id2label } = options;
+  if (numLabels === undefined && id2label === undefined) return config;
+  const names = id2label === undefined ? undefined : Array.isArray(id2label) ? [...id2label] : undefined;
+  const map = names === undefined ? id2label : Object.fromEntries(names.map((name, i) => [String(i), name]));
+  if (numLabels !== undefined && map !== undefined && Object.keys(map).length !== numLabels) {
+    throw new HeadsError(`is ${numLabels}, but options.id2label names ${Object.keys(map).length} labels`, {
+      source: 'options.numLabels',
+    });
+  }
+  return config.with(map === undefined ? { num_labels: numLabels } : { id2label: map }, 'options');
 }

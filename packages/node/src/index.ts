@@ -4,10 +4,14 @@
 export {
   ACTIVATION_FUNCTIONS,
   type ActivationFunction,
+  CONFIG_FILE,
   ConfigError,
   type ConfigErrorDetails,
   type FileSink,
   type FileSinkWriteOptions,
+  GENERATION_CONFIG_FILE,
+  GenerationConfig,
+  type GenerationDefaults,
   ImageGPTConfig,
   type ImageGPTPresetName,
   MAX_EXTRA_DEPTH,
@@ -17,6 +21,9 @@ export {
   MAX_VOCAB,
   MAX_WIDTH,
   type ModelHead,
+  PROBLEM_TYPES,
+  type PretrainedJSONOptions,
+  type ProblemType,
   parameterCount,
 } from '@imagegpt/config';
 export {
@@ -70,6 +77,7 @@ export {
   type SafetensorsSpec,
   safetensorsLayout,
   type TokenEvent,
+  WEIGHT_FILES,
   WEIGHT_FORMATS,
   type WeightDType,
   type WeightFormat,
@@ -82,6 +90,7 @@ export {
   type Classification,
   type ClassifierForwardOptions,
   type ClassifierForwardResult,
+  type ClassifierLabels,
   type ClassifyOptions,
   type CompleteOptions,
   type Completion,
@@ -109,7 +118,12 @@ export {
   type NllOptions,
   type NllResult,
   type ProbePrediction,
+  type RunnerSettings,
+  resolveProblemType,
   runConformance,
+  type TrainHeadInputs,
+  type TrainHeadOptions,
+  type TrainHeadResult,
   trainLinearProbe,
 } from '@imagegpt/heads';
 export {
@@ -179,5 +193,6 @@ export {
   ImageGPTForImageClassification,
   ImageGPTModel,
   type NodePretrainedOptions,
+  type SaveTarget,
 } from './pretrained.js';
 export { OutputExistsError, type WriteOptions, writeFileAtomic } from './write-file.js';
