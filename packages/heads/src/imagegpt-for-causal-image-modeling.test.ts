@@ -1,3 +1,6 @@
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RawImage } from '@imagegpt/processor';
 import { sharedPath } from '@imagegpt/test-kit';
 import { folderSource } from '@imagegpt/test-kit/files';
@@ -95,6 +98,73 @@ describe('ImageGPTForCausalImageModeling on the tiny golden model', () => {
     await expect(ImageGPTForCausalImageModeling.fromParts({ config, checkpoint, backend })).rejects.toThrow(
       /no lm_head.weight.*ImageGPTForImageClassification/,
     );
+  });
+});
+
+describe('generation_config.json: its settings are the defaults of generate()', () => {
+  /** tiny-causal with a generation_config.json of our own. */
+  const withGenerationConfig = (json: object) => {
+    const dir = mkdtempSync(join(tmpdir(), 'igpt-genconfig-'));
+    cpSync(goldenCase('tiny-causal').dir, dir, { recursive: true });
+    writeFileSync(join(dir, 'generation_config.json'), JSON.stringify(json));
+    return ImageGPTForCausalImageModeling.fromSource(folderSource(dir), { backend });
+  };
+
+  it('applies what the file sets; options given win; where it is silent our defaults stay', async () => {
+    const model = await withGenerationConfig({ do_sample: true, top_k: 3, temperature: 0.5, max_length: 20 });
+    try {
+      expect(model.generationConfig.defaults()).toEqual({
+        doSample: true,
+        topK: 3,
+        temperature: 0.5,
+        maxLength: 20,
+      });
+      const fromFile = await model.generate({ seed: 4, outputScores: true });
+      const explicit = await model.generate({
+        seed: 4,
+        doSample: true,
+        topK: 3,
+        temperature: 0.5,
+        maxLength: 20,
+      });
+      expect(fromFile.sequences).toEqual(explicit.sequences);
+      expect(fromFile.sequences[0]).toHaveLength(20);
+      // Sampling: the scores are the warped ones, 13 of the 16 colours removed by top-k 3.
+      expect(fromFile.scores![0]!.filter((v) => v === Number.NEGATIVE_INFINITY)).toHaveLength(13);
+      // A length given replaces the file's; doSample false and topK null replace its sampling.
+      expect((await model.generate({ seed: 4, maxNewTokens: 5 })).sequences[0]).toHaveLength(6);
+      const greedy = await model.generate({ doSample: false });
+      expect(greedy.sequences[0]).toHaveLength(20);
+      const unfiltered = await model.generate({ seed: 4, topK: null, outputScores: true, maxLength: 3 });
+      expect(unfiltered.scores![0]!.some((v) => v === Number.NEGATIVE_INFINITY)).toBe(false);
+    } finally {
+      await model.dispose();
+    }
+    const silent = await withGenerationConfig({ _from_model_config: true });
+    try {
+      const { sequences } = await silent.generate();
+      expect(sequences[0]).toHaveLength(65);
+      expect(sequences).toEqual(goldenCase('tiny-generate').rows('greedy_sos_ids').slice(0, 1));
+    } finally {
+      await silent.dispose();
+    }
+  });
+
+  it('complete() takes its sampling settings, not its lengths', async () => {
+    const model = await withGenerationConfig({ do_sample: true, top_k: 2, max_new_tokens: 3 });
+    try {
+      const [c] = await model.complete([Array.from({ length: 64 }, (_, i) => i % 16)], { rows: 2, seed: 1 });
+      expect(c!.completions[0]).toHaveLength(64);
+      const [again] = await model.complete([Array.from({ length: 64 }, (_, i) => i % 16)], {
+        rows: 2,
+        seed: 1,
+        doSample: true,
+        topK: 2,
+      });
+      expect(again!.completions).toEqual(c!.completions);
+    } finally {
+      await model.dispose();
+    }
   });
 });
 

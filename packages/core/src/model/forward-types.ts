@@ -5,7 +5,11 @@ import type { KeyValueCache } from './kv-cache.js';
 export interface ForwardOptions {
   /** [B][P+T], 1 = attend, 0 = padding. Default: all ones. */
   attentionMask?: number[][];
-  /** [B][T] positions into `wpe`. Default: P + arange(T) for every row, even with a mask (as HF). */
+  /**
+   * [B][T] positions into `wpe`. Default: P + arange(T) for every row, even with a mask (as HF).
+   * With them, past and new tokens together may exceed n_positions (left padding takes slots
+   * without positions); each position must still be below it.
+   */
   positionIds?: number[][];
   /** Keys and values of earlier positions; the new tokens continue after them. */
   past?: KeyValueCache;

@@ -233,7 +233,9 @@ export class ImageGPTRunner {
     const B = inputIds.length;
     if (T === 0) throw new ModelInputError('inputIds', 'rows are empty, expected at least one token per row');
     const P = checkPast(config, options.past, B);
-    if (P + T > nPositions) {
+    // With explicit positions each one is checked below; the slots may then outnumber n_positions,
+    // as left padding needs (padded slots hold no position of their own).
+    if (options.positionIds === undefined && P + T > nPositions) {
       throw new ModelInputError(
         'inputIds',
         `${P > 0 ? `${P} cached + ` : ''}${T} tokens exceed n_positions = ${nPositions}`,
