@@ -14,8 +14,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ImageGPTForCausalImageModeling } from '@imagegpt/node';
 import { mnistCausalUrl } from '@imagegpt/model-mnist-16';
+import { ImageGPTForCausalImageModeling } from '@imagegpt/node';
 import sharp from 'sharp';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { seed: { type: 'string' } } });
@@ -99,7 +99,9 @@ async function grid(title, rowLabels, columnLabels, cells) {
     `<text x="${left}" y="22" font-size="15">${title}</text>`,
   ];
   columnLabels.forEach((label, c) =>
-    parts.push(`<text x="${left + c * (size + gap) + size / 2}" y="${top - 10}" text-anchor="middle">${label}</text>`),
+    parts.push(
+      `<text x="${left + c * (size + gap) + size / 2}" y="${top - 10}" text-anchor="middle">${label}</text>`,
+    ),
   );
   for (const [r, label] of rowLabels.entries()) {
     const y = top + r * (size + caption + gap);
@@ -107,11 +109,15 @@ async function grid(title, rowLabels, columnLabels, cells) {
     for (const [c, { href, sos }] of cells[r].entries()) {
       const x = left + c * (size + gap);
       parts.push(`<image x="${x}" y="${y}" width="${size}" height="${size}" href="${href}"/>`);
-      parts.push(`<text x="${x + size / 2}" y="${y + size + 14}" text-anchor="middle" font-size="11">SOS ${sos.toFixed(2)}</text>`);
+      parts.push(
+        `<text x="${x + size / 2}" y="${y + size + 14}" text-anchor="middle" font-size="11">SOS ${sos.toFixed(2)}</text>`,
+      );
     }
   }
   parts.push('</svg>');
-  return sharp(Buffer.from(parts.join('\n'))).png().toBuffer();
+  return sharp(Buffer.from(parts.join('\n')))
+    .png()
+    .toBuffer();
 }
 
 await mkdir(out, { recursive: true });

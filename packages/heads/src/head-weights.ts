@@ -1,5 +1,6 @@
 import type { ImageGPTConfig, ModelHead } from '@imagegpt/config';
-import { Checkpoint, createRng, type WeightTensor } from '@imagegpt/core';
+import { Checkpoint, type WeightTensor } from '@imagegpt/core';
+import { createRng } from '@imagegpt/core/generation';
 import { HeadsError } from './heads-error.js';
 
 /** The HF class of each head: what `architectures` names and messages say. */

@@ -11,9 +11,9 @@ import {
   ImageGPTRunner,
   type ImageGPTRunnerOptions,
   loadCheckpoint,
-  randomSeed,
   type WeightTensor,
 } from '@imagegpt/core';
+import { randomSeed } from '@imagegpt/core/generation';
 import type { ImageGPTImageProcessor } from '@imagegpt/processor';
 import {
   extractFeatures,

@@ -7,13 +7,8 @@ import {
   type ImageGPTConfig,
   type ModelHead,
 } from '@imagegpt/config';
-import {
-  type Checkpoint,
-  checkImageGPTWeights,
-  expectedImageGPTWeights,
-  safetensorsLayout,
-  WEIGHT_FILES,
-} from '@imagegpt/core';
+import { type Checkpoint, safetensorsLayout, WEIGHT_FILES } from '@imagegpt/core';
+import { checkImageGPTWeights, expectedImageGPTWeights } from '@imagegpt/core/graph';
 import { type ImageGPTImageProcessor, PREPROCESSOR_CONFIG_FILE } from '@imagegpt/processor';
 import { HEAD_CLASS_NAMES } from './head-weights.js';
 import { HeadsError } from './heads-error.js';

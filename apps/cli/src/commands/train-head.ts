@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
+import { createRng } from '@imagegpt/core/generation';
 import {
   CONFIG_FILE,
-  createRng,
   ImageGPTForImageClassification,
   PREPROCESSOR_CONFIG_FILE,
   readImage,

@@ -54,9 +54,7 @@ export interface BrowserSuite {
    * Loads a golden classifier case, saves it into the origin-private file system and reads the
    * files back: their SHA-256 digests and texts, and the error of a second save without force.
    */
-  saveCheck(
-    caseName: string,
-  ): Promise<{
+  saveCheck(caseName: string): Promise<{
     written: string[];
     sha256: Record<string, string>;
     texts: Record<string, string>;
