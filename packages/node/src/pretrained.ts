@@ -29,7 +29,12 @@ function sinkOf(target: SaveTarget): FileSink {
  */
 export interface NodePretrainedOptions
   extends Omit<LoadOptions, 'backend' | 'onProgress'>,
-    Omit<HubDownloadOptions, 'onProgress' | 'prefer'> {
+    Omit<HubDownloadOptions, 'onProgress' | 'prefer' | 'onWarning'> {
+  /**
+   * Called with each warning: a classifier head newly initialised from a causal checkpoint (default
+   * `console.warn`) and the hub download's own (default `process.emitWarning`).
+   */
+  onWarning?: (message: string) => void;
   /** A backend to use instead of a fresh onnxruntime-node one. */
   backend?: ImageGPTBackend;
   /** Intra-op threads; default all cores. */

@@ -77,7 +77,7 @@ Examples:
         throw new CliError('give --test or --holdout, not both');
       const out = resolve(flags.out);
       checkOutputs(
-        [CONFIG_FILE, WEIGHT_FILES.safetensors, PREPROCESSOR_CONFIG_FILE].map((f) => join(out, f)),
+        [CONFIG_FILE, WEIGHT_FILES.safetensors.single, PREPROCESSOR_CONFIG_FILE].map((f) => join(out, f)),
         flags.force,
       );
       const causal = modelDir(flags.model, 'causal');
