@@ -49,7 +49,9 @@ function weights(l, q, h) {
   const row = (head) => data.subarray((head * T + q) * T, (head * T + q) * T + q + 1);
   if (h !== undefined) return Array.from(row(h));
   const mean = new Array(q + 1).fill(0);
-  for (let head = 0; head < nHead; head++) row(head).forEach((w, k) => (mean[k] += w / nHead));
+  for (let head = 0; head < nHead; head++) {
+    for (const [k, w] of row(head).entries()) mean[k] += w / nHead;
+  }
   return mean;
 }
 
@@ -98,11 +100,11 @@ async function grid(title, rowLabels, columnLabels, cells) {
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${left}" y="22" font-size="15">${title}</text>`,
   ];
-  columnLabels.forEach((label, c) =>
+  for (const [c, label] of columnLabels.entries()) {
     parts.push(
       `<text x="${left + c * (size + gap) + size / 2}" y="${top - 10}" text-anchor="middle">${label}</text>`,
-    ),
-  );
+    );
+  }
   for (const [r, label] of rowLabels.entries()) {
     const y = top + r * (size + caption + gap);
     parts.push(`<text x="${left - 10}" y="${y + size / 2}" text-anchor="end">${label}</text>`);
