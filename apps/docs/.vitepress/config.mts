@@ -48,6 +48,7 @@ export default defineConfig({
       {
         text: 'Guides',
         items: [
+          { text: 'Coming from Python', link: '/guides/from-python' },
           { text: 'Generate images', link: '/guides/generate' },
           { text: 'Complete images', link: '/guides/complete' },
           { text: 'Classify and train a head', link: '/guides/classify' },
