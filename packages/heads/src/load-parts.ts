@@ -31,13 +31,14 @@ export async function loadParts(files: FileSource, options: LoadOptions): Promis
   // Checked before the weights are read: a mismatch would otherwise show only after a generation.
   if (processor !== undefined)
     checkProcessorMatches(config, processor, `${files.location}/${PREPROCESSOR_CONFIG_FILE}`);
+  await options.beforeWeights?.(config);
+  // After beforeWeights: a model refused by its size costs no request beyond the files it needs.
   const generationConfig = (await files.exists(GENERATION_CONFIG_FILE))
     ? GenerationConfig.parse(
         await readText(GENERATION_CONFIG_FILE),
         `${files.location}/${GENERATION_CONFIG_FILE}`,
       )
     : undefined;
-  await options.beforeWeights?.(config);
   const checkpoint = await loadCheckpoint(files, {
     ...(options.prefer === undefined ? {} : { prefer: options.prefer }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
