@@ -30,6 +30,7 @@ import { generationScenario, workerScenario } from './browser/scenarios/generati
 import { hubScenario } from './browser/scenarios/hub.mjs';
 import { imageChecksScenario } from './browser/scenarios/image-checks.mjs';
 import { nodeReference } from './browser/scenarios/node-reference.mjs';
+import { saveScenario } from './browser/scenarios/save.mjs';
 import { WEBGPU_ARGS, webgpuScenario } from './browser/scenarios/webgpu.mjs';
 
 const root = REPO_ROOT;
@@ -113,7 +114,7 @@ await withChromium(chromium, { executablePath, profilePrefix: 'igpt-chromium-' }
   report.chromium = context.browser()?.version() ?? 'unknown';
   const { page, logs } = await openTestPage(context, origin, 'threads=1', 'the test page');
   report.crossOriginIsolated = await page.evaluate(() => window.igpt.crossOriginIsolated);
-  const scenario = { context, page, origin, server, checks, node, report, artifacts, cases };
+  const scenario = { context, page, origin, server, checks, node, report, artifacts, cases, golden };
 
   checks.phase('conformance in Chromium');
   await conformanceScenario(scenario);
@@ -122,6 +123,7 @@ await withChromium(chromium, { executablePath, profilePrefix: 'igpt-chromium-' }
   await imageChecksScenario(scenario);
   await cacheScenario(scenario);
   await hubScenario(scenario, join(paths.models, 'igpt-mnist-16'));
+  await saveScenario(scenario);
   await workerScenario(scenario);
   await page.screenshot({ path: join(artifacts, 'browser-conformance.png'), fullPage: true });
   report.pageLogs = logs;

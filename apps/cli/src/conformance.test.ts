@@ -82,6 +82,47 @@ describe('pnpm igpt conformance (CONFORMANCE.md contract)', () => {
     expect(report.outputs.filter((o) => o.name !== 'mystery_output').every((o) => o.pass)).toBe(true);
   });
 
+  it('computes attentions of the layers the model has; a layer it lacks is unknown and fails', () => {
+    const dir = join(tempDir(), 'case');
+    cpSync(join(GOLDEN, 'tiny-attentions'), dir, { recursive: true });
+    const io = readSafetensors(readFileSync(join(dir, 'io.safetensors')));
+    const tensors = io.names().map((name) => {
+      const t = io.get(name);
+      return { name, dtype: t.dtype, shape: [...t.shape], data: t.bytes };
+    });
+    const layer1 = tensors.find((t) => t.name === 'attentions.1')!;
+    tensors.push({ ...layer1, name: 'attentions.2' });
+    writeFileSync(join(dir, 'io.safetensors'), writeSafetensors(tensors));
+    const run = igpt(['conformance', dir, '--json']);
+    const report = JSON.parse(run.stdout) as Report;
+    expect(run.code).toBe(1);
+    expect(report.outputs.find((o) => o.name === 'attentions.2')).toMatchObject({ pass: false });
+    const known = report.outputs.filter((o) => o.name !== 'attentions.2');
+    expect(known.map((o) => o.name)).toEqual([
+      'attentions.0',
+      'attentions.1',
+      'logits',
+      'split_attentions_b.0',
+      'split_attentions_b.1',
+      'split_logits_b',
+    ]);
+    expect(known.every((o) => o.pass)).toBe(true);
+  });
+
+  it("takes meta.json's problem_type over HF's rule, and refuses one HF does not know (exit 2)", () => {
+    const dir = join(tempDir(), 'case');
+    cpSync(join(GOLDEN, 'tiny-classify-multilabel'), dir, { recursive: true });
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
+    // The same logits under a mean squared error: the loss no longer matches the BCE reference.
+    writeFileSync(join(dir, 'meta.json'), JSON.stringify({ ...meta, problem_type: 'regression' }));
+    const regression = JSON.parse(igpt(['conformance', dir, '--json']).stdout) as Report;
+    expect(regression.outputs.find((o) => o.name === 'loss')).toMatchObject({ pass: false });
+    expect(regression.outputs.find((o) => o.name === 'logits')).toMatchObject({ pass: true });
+    writeFileSync(join(dir, 'meta.json'), JSON.stringify({ ...meta, problem_type: 'ranking' }));
+    const run = igpt(['conformance', dir]);
+    expect([run.code, run.stderr]).toEqual([2, expect.stringContaining('problem_type is "ranking"')]);
+  });
+
   it('fails (exit 1) when a reference value is off', () => {
     const dir = join(tempDir(), 'case');
     cpSync(join(GOLDEN, 'tiny-classify'), dir, { recursive: true });

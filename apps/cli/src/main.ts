@@ -12,6 +12,7 @@ import { generateCommand } from './commands/generate.js';
 import { infoCommand } from './commands/info.js';
 import { paletteCommand } from './commands/palette.js';
 import { probeCommand } from './commands/probe.js';
+import { trainHeadCommand } from './commands/train-head.js';
 import { workerCommand } from './commands/worker.js';
 import { type Io, processIo } from './context.js';
 import { resolveModelFlag } from './hub-model.js';
@@ -121,6 +122,7 @@ Examples:
     classifyCommand,
     featuresCommand,
     probeCommand,
+    trainHeadCommand,
     evalCommand,
     paletteCommand,
     exportCommand,

@@ -48,9 +48,12 @@ export default defineConfig({
       {
         text: 'Guides',
         items: [
+          { text: 'Coming from Python', link: '/guides/from-python' },
           { text: 'Generate images', link: '/guides/generate' },
           { text: 'Complete images', link: '/guides/complete' },
-          { text: 'Classify', link: '/guides/classify' },
+          { text: 'Classify and train a head', link: '/guides/classify' },
+          { text: 'Attention maps', link: '/guides/attention' },
+          { text: 'Save models', link: '/guides/save' },
           { text: 'Features & linear probes', link: '/guides/features' },
           { text: 'The image processor', link: '/guides/processor' },
           { text: 'Palettes', link: '/guides/palettes' },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACTIVATION_FUNCTIONS } from './activation.js';
+import { PROBLEM_TYPES } from './problem-type.js';
 
 /**
  * The largest `n_positions` accepted. `wpe` holds `n_positions × n_embd` floats and attention is
@@ -132,6 +133,11 @@ export const configFieldsSchema = z
         error: 'an object from label names to ids',
       })
       .optional(),
+    problem_type: z
+      .enum(PROBLEM_TYPES, { error: `null or one of ${PROBLEM_TYPES.join(', ')}` })
+      .nullable()
+      .optional()
+      .meta({ description: "The classifier's loss; unset (null) lets the labels decide, as in HF." }),
   })
   .check((ctx) => {
     const { n_embd, n_head } = ctx.value;

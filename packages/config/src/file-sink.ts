@@ -26,6 +26,14 @@ export interface FileSinkWriteOptions {
 export interface FileSink {
   /** Where the files go, for messages (a directory path or a URL). */
   readonly location: string;
-  /** Writes `path` (relative to {@link location}, `/`-separated) with `data`, whole or not at all. */
-  write(path: string, data: Uint8Array, options?: FileSinkWriteOptions): Promise<void>;
+  /**
+   * Writes `path` (relative to {@link location}, `/`-separated) with `data`, whole or not at all.
+   * `data` may be chunks written in order, for a file larger than one buffer (a model's weights).
+   */
+  write(path: string, data: Uint8Array | Iterable<Uint8Array>, options?: FileSinkWriteOptions): Promise<void>;
+  /**
+   * Whether `path` exists. Optional: when a sink has it, a save that writes several files checks
+   * them all first, so a save refused for one existing file writes none.
+   */
+  exists?(path: string): Promise<boolean>;
 }

@@ -7,6 +7,8 @@ import { ACTIVATION_FUNCTIONS } from './activation.js';
 import { ConfigError } from './config-error.js';
 import { ALIASES, KNOWN_KEYS } from './config-schema.js';
 import { ImageGPTConfig } from './imagegpt-config.js';
+import { PROBLEM_TYPES } from './problem-type.js';
+import { SAVED_TRANSFORMERS_VERSION } from './saved-version.js';
 
 /** Every reference `config.json` (golden cases and trained models). Throws, never skips, when the shared data is missing. */
 function goldenConfigPaths(): string[] {
@@ -281,5 +283,120 @@ describe('properties', () => {
         expect((error as ConfigError).message).toContain(`${json.n_head}`);
       }),
     );
+  });
+});
+
+/** A config file's text with its `transformers_version` line taken out: the one line a writer may differ in. */
+const withoutVersion = (text: string) => text.replace(/^ {2}"transformers_version": .*\n/m, '');
+const withoutDtype = (text: string) => text.replace(/^ {2}"torch_dtype": .*\n/m, '');
+
+describe('toPretrainedJSONString (what savePretrained writes)', () => {
+  it.each(goldenConfigPaths())('%s: the same text as HF wrote, transformers_version aside', (path) => {
+    const text = readFileSync(path, 'utf8');
+    const config = ImageGPTConfig.parse(text, path);
+    const architecture = config.architectures?.[0] ?? '';
+    const written = config.toPretrainedJSONString({ architecture });
+    // HF's save_pretrained always writes torch_dtype; a file written without it (tiny-old-checkpoint) gains it.
+    const dtype = JSON.parse(text).torch_dtype === undefined ? withoutDtype : (t: string) => t;
+    expect(dtype(withoutVersion(written))).toBe(withoutVersion(text));
+    expect(JSON.parse(written)).toMatchObject({
+      transformers_version: SAVED_TRANSFORMERS_VERSION,
+      torch_dtype: 'float32',
+    });
+  });
+
+  it("leaves out generic keys at HF's defaults, keeps the rest, and names the saved class", () => {
+    const config = ImageGPTConfig.fromJSON({
+      vocab_size: 17,
+      return_dict: true,
+      bos_token_id: null,
+      id2label: { 0: 'LABEL_0', 1: 'LABEL_1' },
+      problem_type: null,
+      custom: 1,
+      temperature: 0.5,
+      _commit_hash: 'abc',
+      architectures: ['ImageGPTModel'],
+      torch_dtype: 'float16',
+    });
+    const json = JSON.parse(
+      config.toPretrainedJSONString({ architecture: 'ImageGPTForCausalImageModeling' }),
+    );
+    for (const key of ['return_dict', 'bos_token_id', 'id2label', 'label2id', 'problem_type', '_commit_hash'])
+      expect(json).not.toHaveProperty(key);
+    expect(json).toMatchObject({
+      custom: 1,
+      temperature: 0.5,
+      architectures: ['ImageGPTForCausalImageModeling'],
+      torch_dtype: 'float32',
+    });
+  });
+
+  it('writes labels other than the default two, problem_type when set, and floats as Python does', () => {
+    const config = ImageGPTConfig.fromJSON({
+      id2label: { 0: 'cat', 1: 'dog' },
+      problem_type: 'multi_label_classification',
+      attn_pdrop: 0,
+      temperature: 1,
+    });
+    const text = config.toPretrainedJSONString({ architecture: 'ImageGPTForImageClassification' });
+    expect(JSON.parse(text)).toMatchObject({
+      id2label: { 0: 'cat', 1: 'dog' },
+      label2id: { cat: 0, dog: 1 },
+      problem_type: 'multi_label_classification',
+    });
+    expect(text).toContain('"attn_pdrop": 0.0,');
+    expect(text).toContain('"layer_norm_epsilon": 1e-05,');
+    // temperature 1.0 is PretrainedConfig's default, so it is left out.
+    expect(text).not.toContain('temperature');
+  });
+});
+
+describe('problem_type', () => {
+  it.each(PROBLEM_TYPES)('reads %s and writes it back', (problemType) => {
+    const config = ImageGPTConfig.fromJSON({ problem_type: problemType });
+    expect(config.problemType).toBe(problemType);
+    expect(config.toJSON().problem_type).toBe(problemType);
+  });
+
+  it('is null when absent or null, and a null given is kept on the round trip', () => {
+    expect(ImageGPTConfig.fromJSON({}).problemType).toBeNull();
+    expect(ImageGPTConfig.fromJSON({}).toJSON()).not.toHaveProperty('problem_type');
+    expect(ImageGPTConfig.fromJSON({ problem_type: null }).toJSON()).toHaveProperty('problem_type', null);
+  });
+
+  it("refuses a value HF refuses, naming the field and HF's values", () => {
+    const error = (() => {
+      try {
+        ImageGPTConfig.fromJSON({ problem_type: 'classification' }, 'c.json');
+      } catch (e) {
+        return e;
+      }
+    })() as ConfigError;
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.field).toBe('problem_type');
+    expect(error.message).toContain('single_label_classification');
+  });
+});
+
+describe('with', () => {
+  const base = ImageGPTConfig.fromJSON({ vocab_size: 17, n_positions: 64, n_embd: 32, n_head: 4 });
+
+  it('replaces keys and validates the result', () => {
+    const c = base.with({ n_layer: 3, problem_type: 'regression' });
+    expect([c.nLayer, c.problemType, c.vocabSize]).toEqual([3, 'regression', 17]);
+    expect(() => base.with({ n_head: 5 })).toThrow(ConfigError);
+    expect(base.nLayer).toBe(24);
+  });
+
+  it('replaces the labels as a whole when any label key is given', () => {
+    const named = base.with({ id2label: { 0: 'a', 1: 'b', 2: 'c' } });
+    expect([named.numLabels, named.label2id]).toEqual([3, { a: 0, b: 1, c: 2 }]);
+    const ten = named.with({ num_labels: 10 });
+    expect([ten.numLabels, ten.id2label[9]]).toEqual([10, 'LABEL_9']);
+  });
+
+  it('drops a key given as undefined', () => {
+    const c = ImageGPTConfig.fromJSON({ custom: 1 }).with({ custom: undefined });
+    expect(c.toJSON()).not.toHaveProperty('custom');
   });
 });

@@ -2,9 +2,37 @@ import { z } from 'zod';
 import type { ActivationFunction } from './activation.js';
 import { ConfigError } from './config-error.js';
 import { ALIASES, configFieldsSchema } from './config-schema.js';
+import { HF_FLOAT_KEYS, jsonEqual, PRETRAINED_CONFIG_DEFAULTS } from './hf-defaults.js';
+import { toHfJsonString } from './hf-json.js';
 import { type ModelHead, parameterCount } from './parameter-count.js';
 import { IMAGEGPT_PRESETS, type ImageGPTPresetName } from './presets.js';
+import type { ProblemType } from './problem-type.js';
 import { type ReadConfig, readConfig, readConfigText } from './read-config.js';
+import { SAVED_TRANSFORMERS_VERSION } from './saved-version.js';
+
+/** The file HF reads and writes a model's config as. */
+export const CONFIG_FILE = 'config.json';
+
+/** Keys of config.json that Python holds as floats, so they are written `0.0`, `1e-05` as HF does. */
+const FLOAT_FIELDS: ReadonlySet<string> = new Set([
+  'resid_pdrop',
+  'embd_pdrop',
+  'attn_pdrop',
+  'layer_norm_epsilon',
+  'initializer_range',
+  ...HF_FLOAT_KEYS,
+]);
+const isFloatField = (path: readonly (string | number)[]) =>
+  path.length === 1 && FLOAT_FIELDS.has(String(path[0]));
+const LABEL_KEYS = ['id2label', 'label2id', 'num_labels'] as const;
+
+/** Options of {@link ImageGPTConfig.toPretrainedJSONString}. */
+export interface PretrainedJSONOptions {
+  /** The HF class the weights are saved from (`ImageGPTForCausalImageModeling`, ...): `architectures` is `[it]`. */
+  readonly architecture: string;
+  /** `torch_dtype` of the saved weights (default `float32`). */
+  readonly torchDtype?: string;
+}
 
 /**
  * The Hugging Face `ImageGPTConfig`: model sizes and switches, validated, with HF's defaults and
@@ -63,12 +91,18 @@ export class ImageGPTConfig {
   readonly id2label: Record<number, string>;
   /** Class name → id, the inverse of {@link id2label}. */
   readonly label2id: Record<string, number>;
+  /**
+   * Which loss the classification head computes (HF's `problem_type`); null leaves it to the
+   * labels, as HF does when the config does not say.
+   */
+  readonly problemType: ProblemType | null;
   /** HF class names the checkpoint was saved from, if the file says. */
   readonly architectures: string[] | undefined;
   /** Side of the square image: √nPositions when that is an integer. */
   readonly imageSide: number | undefined;
 
   readonly #labelsGiven: boolean;
+  readonly #problemTypeGiven: boolean;
   /** Unknown keys, their values made only when the config is written back. */
   readonly #extras: ReadConfig['extras'];
 
@@ -116,6 +150,8 @@ export class ImageGPTConfig {
     this.id2label = id2label;
     this.label2id = label2id;
     this.numLabels = Object.keys(id2label).length;
+    this.problemType = f.problem_type ?? null;
+    this.#problemTypeGiven = f.problem_type !== undefined;
     this.architectures = f.architectures && (Object.freeze([...f.architectures]) as string[]);
     const side = Math.round(Math.sqrt(f.n_positions));
     this.imageSide = side * side === f.n_positions ? side : undefined;
@@ -204,12 +240,67 @@ export class ImageGPTConfig {
       reorder_and_upcast_attn: this.reorderAndUpcastAttn,
       ...(this.architectures && { architectures: this.architectures }),
       ...(labels && { id2label: this.id2label, label2id: this.label2id }),
+      ...(this.#problemTypeGiven && { problem_type: this.problemType }),
     }) as Record<string, unknown>;
   }
 
-  /** `config.json` text as HF's `save_pretrained` lays it out: 2-space indent, sorted keys, final newline. */
+  /**
+   * {@link toJSON} as text, laid out as HF's `to_json_string`: 2-space indent, sorted keys, Python's
+   * float formatting (`0.0`, `1e-05`), a final newline. Round-trips every key of the input.
+   */
   toJSONString(): string {
-    return `${JSON.stringify(this.toJSON(), null, 2)}\n`;
+    return toHfJsonString(this.toJSON(), { isFloat: isFloatField });
+  }
+
+  /**
+   * The `config.json` HF's `save_pretrained` writes for a model with this config: `architectures`
+   * naming the saved class, `torch_dtype`, `transformers_version`, and, as HF's `to_diff_dict`,
+   * none of the generic `PretrainedConfig` keys that hold their default (labels only when they are
+   * not the default two, `problem_type` only when set). Laid out as {@link toJSONString}.
+   *
+   * @example
+   * config.toPretrainedJSONString({ architecture: 'ImageGPTForImageClassification' });
+   */
+  toPretrainedJSONString(options: PretrainedJSONOptions): string {
+    const json = this.toJSON();
+    for (const [key, value] of Object.entries(json)) {
+      if (Object.hasOwn(PRETRAINED_CONFIG_DEFAULTS, key) && jsonEqual(value, PRETRAINED_CONFIG_DEFAULTS[key]))
+        delete json[key];
+    }
+    // HF keeps no commit hash or load path of its own input: to_dict drops the one, from_pretrained resets the other.
+    delete json._commit_hash;
+    const defaultLabels =
+      this.numLabels === 2 && this.id2label[0] === 'LABEL_0' && this.id2label[1] === 'LABEL_1';
+    if (defaultLabels) {
+      delete json.id2label;
+      delete json.label2id;
+    } else {
+      json.id2label = this.id2label;
+      json.label2id = this.label2id;
+    }
+    json.architectures = [options.architecture];
+    json.torch_dtype = options.torchDtype ?? 'float32';
+    json.transformers_version = SAVED_TRANSFORMERS_VERSION;
+    return toHfJsonString(json, { isFloat: isFloatField });
+  }
+
+  /**
+   * A new config with HF keys replaced, validated as {@link fromJSON} does. Giving any of
+   * `id2label`, `label2id` or `num_labels` replaces the labels as a whole.
+   *
+   * @example
+   * const ten = config.with({ num_labels: 10 });                 // LABEL_0 … LABEL_9
+   * const named = config.with({ id2label: { 0: 'cat', 1: 'dog' }, problem_type: 'single_label_classification' });
+   */
+  with(overrides: Record<string, unknown>, source?: string): ImageGPTConfig {
+    const relabel = LABEL_KEYS.some((key) => Object.hasOwn(overrides, key));
+    const kept = Object.entries(this.toJSON()).filter(
+      ([key]) =>
+        !Object.hasOwn(overrides, key) && !(relabel && (LABEL_KEYS as readonly string[]).includes(key)),
+    );
+    // fromEntries, not assignment, so a key like "__proto__" stays an ordinary key.
+    const given = Object.entries(overrides).filter(([, value]) => value !== undefined);
+    return ImageGPTConfig.fromJSON(Object.fromEntries([...kept, ...given]), source);
   }
 
   /**

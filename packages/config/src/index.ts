@@ -12,6 +12,8 @@ export {
 } from './config-schema.js';
 export * from './deprecated.js';
 export type { FileSink, FileSinkWriteOptions } from './file-sink.js';
-export { ImageGPTConfig } from './imagegpt-config.js';
+export { GENERATION_CONFIG_FILE, GenerationConfig, type GenerationDefaults } from './generation-config.js';
+export { CONFIG_FILE, ImageGPTConfig, type PretrainedJSONOptions } from './imagegpt-config.js';
 export { type ModelHead, parameterCount } from './parameter-count.js';
 export type { ImageGPTPresetName } from './presets.js';
+export { PROBLEM_TYPES, type ProblemType } from './problem-type.js';

@@ -37,6 +37,7 @@ export {
   type SafetensorsSpec,
   safetensorsLayout,
   type TensorInfo,
+  WEIGHT_FILES,
   WEIGHT_FORMATS,
   type WeightDType,
   type WeightFormat,

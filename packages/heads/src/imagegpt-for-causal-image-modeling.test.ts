@@ -1,3 +1,6 @@
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RawImage } from '@imagegpt/processor';
 import { sharedPath } from '@imagegpt/test-kit';
 import { folderSource } from '@imagegpt/test-kit/files';
@@ -95,6 +98,140 @@ describe('ImageGPTForCausalImageModeling on the tiny golden model', () => {
     await expect(ImageGPTForCausalImageModeling.fromParts({ config, checkpoint, backend })).rejects.toThrow(
       /no lm_head.weight.*ImageGPTForImageClassification/,
     );
+  });
+});
+
+describe('generation_config.json: its settings are the defaults of generate()', () => {
+  /** tiny-causal with a generation_config.json of our own. */
+  const withGenerationConfig = (json: object) => {
+    const dir = mkdtempSync(join(tmpdir(), 'igpt-genconfig-'));
+    cpSync(goldenCase('tiny-causal').dir, dir, { recursive: true });
+    writeFileSync(join(dir, 'generation_config.json'), JSON.stringify(json));
+    return ImageGPTForCausalImageModeling.fromSource(folderSource(dir), { backend });
+  };
+
+  it('applies what the file sets; options given win; where it is silent our defaults stay', async () => {
+    const model = await withGenerationConfig({ do_sample: true, top_k: 3, temperature: 0.5, max_length: 20 });
+    try {
+      expect(model.generationConfig.defaults()).toEqual({
+        doSample: true,
+        topK: 3,
+        temperature: 0.5,
+        maxLength: 20,
+      });
+      const fromFile = await model.generate({ seed: 4, outputScores: true });
+      const explicit = await model.generate({
+        seed: 4,
+        doSample: true,
+        topK: 3,
+        temperature: 0.5,
+        maxLength: 20,
+      });
+      expect(fromFile.sequences).toEqual(explicit.sequences);
+      expect(fromFile.sequences[0]).toHaveLength(20);
+      // Sampling: the scores are the warped ones, 13 of the 16 colours removed by top-k 3.
+      expect(fromFile.scores![0]!.filter((v) => v === Number.NEGATIVE_INFINITY)).toHaveLength(13);
+      // A length given replaces the file's; doSample false and topK null replace its sampling.
+      expect((await model.generate({ seed: 4, maxNewTokens: 5 })).sequences[0]).toHaveLength(6);
+      const greedy = await model.generate({ doSample: false });
+      expect(greedy.sequences[0]).toHaveLength(20);
+      const unfiltered = await model.generate({ seed: 4, topK: null, outputScores: true, maxLength: 3 });
+      expect(unfiltered.scores![0]!.some((v) => v === Number.NEGATIVE_INFINITY)).toBe(false);
+    } finally {
+      await model.dispose();
+    }
+    const silent = await withGenerationConfig({ _from_model_config: true });
+    try {
+      const { sequences } = await silent.generate();
+      expect(sequences[0]).toHaveLength(65);
+      expect(sequences).toEqual(goldenCase('tiny-generate').rows('greedy_sos_ids').slice(0, 1));
+    } finally {
+      await silent.dispose();
+    }
+  });
+
+  it('complete() takes its sampling settings, not its lengths', async () => {
+    const model = await withGenerationConfig({ do_sample: true, top_k: 2, max_new_tokens: 3 });
+    try {
+      const [c] = await model.complete([Array.from({ length: 64 }, (_, i) => i % 16)], { rows: 2, seed: 1 });
+      expect(c!.completions[0]).toHaveLength(64);
+      const [again] = await model.complete([Array.from({ length: 64 }, (_, i) => i % 16)], {
+        rows: 2,
+        seed: 1,
+        doSample: true,
+        topK: 2,
+      });
+      expect(again!.completions).toEqual(c!.completions);
+    } finally {
+      await model.dispose();
+    }
+  });
+});
+
+describe('outputAttentions (golden tiny-attentions)', () => {
+  const golden = goldenCase('tiny-attentions');
+  /** The backend, counting the sessions it opens. */
+  const counting = () => {
+    let sessions = 0;
+    return {
+      backend: {
+        ...backend,
+        createSession: (...args: Parameters<typeof backend.createSession>) => {
+          sessions++;
+          return backend.createSession(...args);
+        },
+      },
+      sessions: () => sessions,
+    };
+  };
+
+  it("returns each layer's softmax probabilities [B,H,T,P+T] with and without a cache, as HF", async () => {
+    const model = await ImageGPTForCausalImageModeling.fromSource(folderSource(golden.dir), { backend });
+    try {
+      const full = await model.forward(golden.rows('input_ids'), { outputAttentions: true });
+      expect(full.attentions).toHaveLength(2);
+      for (const [l, a] of full.attentions!.entries()) golden.expectClose(`attentions.${l}`, a);
+      golden.expectClose('logits', full.logits);
+      // Every query's probabilities sum to 1, and keys after it get exactly 0.
+      const probs = full.attentions![0]!.data as Float32Array;
+      for (let q = 0; q < 64; q++) {
+        const row = probs.subarray(q * 64, (q + 1) * 64);
+        expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+        expect(row.subarray(q + 1).every((p) => p === 0)).toBe(true);
+      }
+      const a = await model.forward(golden.rows('split_input_ids_a'));
+      expect(a.attentions).toBeUndefined();
+      const b = await model.forward(golden.rows('split_input_ids_b'), {
+        past: a.presents,
+        outputAttentions: true,
+      });
+      for (const [l, t] of b.attentions!.entries()) golden.expectClose(`split_attentions_b.${l}`, t);
+      golden.expectClose('split_logits_b', b.logits);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('opens its own session on first use only: calls without it keep the fused prefill', async () => {
+    const { backend: tracked, sessions } = counting();
+    const model = await ImageGPTForCausalImageModeling.fromSource(folderSource(golden.dir), {
+      backend: tracked,
+      prefill: 'fused',
+      decoder: 'reference',
+    });
+    try {
+      const ids = golden.rows('input_ids');
+      const opened = sessions();
+      const plain = await model.forward(ids);
+      expect([plain.attentions, sessions()]).toEqual([undefined, opened]);
+      const withAttentions = await model.forward(ids, { outputAttentions: true });
+      expect(sessions()).toBe(opened + 1);
+      await model.forward(ids, { outputAttentions: true });
+      expect(sessions()).toBe(opened + 1);
+      golden.expectClose('attentions.1', withAttentions.attentions![1]!);
+    } finally {
+      await model.dispose();
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import type { ModelHead } from '@imagegpt/config';
+import { GenerationConfig, type GenerationDefaults, type ModelHead } from '@imagegpt/config';
 import {
   type ForwardOptions,
   type ForwardResult,
@@ -10,7 +10,7 @@ import type { RawImage } from '@imagegpt/processor';
 import { causalLoss, crossEntropy } from './cross-entropy.js';
 import { decodePixels } from './decode-pixels.js';
 import { HeadsError } from './heads-error.js';
-import { ImageGPTHead } from './imagegpt-head.js';
+import { type HeadInit, ImageGPTHead } from './imagegpt-head.js';
 import {
   batchRanges,
   checkPixelRows,
@@ -56,14 +56,22 @@ export interface GenerateOutput {
    * the remaining pixels black). Present when the model has an image processor.
    */
   images?: RawImage[];
-  /** With `outputScores`: per step, the `[rows, V−1]` logits. */
+  /**
+   * With `outputScores`: per step, the `[rows, V−1]` scores each token was picked from, as HF
+   * returns them: the logits when greedy, the warped scores when sampling (NaN for a row that is done).
+   */
   scores?: Float32Array[];
 }
 
 /** Options of {@link ImageGPTForCausalImageModeling.complete}: generation options plus how much to keep. */
-export interface CompleteOptions extends Omit<ImageGenerateOptions, 'prompt' | 'batchSize' | 'maxLength'> {
-  /** Image rows kept from the top; the rest is generated. Wins over `fraction`. */
-  rows?: number;
+export interface CompleteOptions
+  extends Omit<ImageGenerateOptions, 'prompt' | 'batchSize' | 'maxLength' | 'maxNewTokens'> {
+  /**
+   * Image rows kept from the top; the rest is generated. One number for every input, or one per
+   * input (the completions then run as one batch of prompts of different lengths, each giving what
+   * it gives alone). Wins over `fraction`.
+   */
+  rows?: number | readonly number[];
   /** Share of the image rows kept, rounded down (default 0.5: the top half). */
   fraction?: number;
 }
@@ -72,7 +80,7 @@ export interface CompleteOptions extends Omit<ImageGenerateOptions, 'prompt' | '
 export interface Completion {
   /** The input's pixel ids (no SOS). */
   original: number[];
-  /** The pixel ids kept as the prompt: `original[0 : rows·W]`. */
+  /** The pixel ids kept as the prompt: `original[0 : rows·W]` (this input's rows). */
   kept: number[];
   /** `numReturnSequences` full images of pixel ids (no SOS), each starting with `kept`. */
   completions: number[][];
@@ -115,6 +123,21 @@ export class ImageGPTForCausalImageModeling extends ImageGPTHead {
   static override readonly headKind: ModelHead = 'causal';
 
   /**
+   * The model's generation settings: its folder's `generation_config.json`, or, without one, those
+   * HF makes from `config.json`. What they set is the default of {@link generate}.
+   */
+  readonly generationConfig: GenerationConfig;
+
+  constructor(init: HeadInit) {
+    super(init);
+    this.generationConfig = init.generationConfig ?? GenerationConfig.fromModelConfig(init.config);
+  }
+
+  protected override generationConfigToSave(): GenerationConfig {
+    return this.generationConfig;
+  }
+
+  /**
    * Runs the model on token rows (SOS first, as HF expects): `logits` [B,T,V−1], hidden states,
    * the cache and, with `labels`, HF's causal `loss`.
    */
@@ -137,13 +160,19 @@ export class ImageGPTForCausalImageModeling extends ImageGPTHead {
 
   /**
    * Generates images (HF `generate` semantics: greedy by default, `doSample` with temperature,
-   * top-k and top-p, a seeded portable RNG). Runs to a full image unless `maxLength` says otherwise.
+   * top-k and top-p, a seeded portable RNG). Runs to a full image unless `maxLength` or
+   * `maxNewTokens` says otherwise. What the model's {@link generationConfig} sets (do_sample,
+   * temperature, top_k, top_p, max_length, max_new_tokens, num_return_sequences) is the default;
+   * options given here win. Prompt rows may differ in length.
    *
    * @example
    * const { sequences, images } = await model.generate({ doSample: true, temperature: 1, seed: 7, batchSize: 4 });
    */
   async generate(options: ImageGenerateOptions = {}): Promise<GenerateOutput> {
-    const { sequences, scores } = await generate(this.#generative(), this.#withRowImages(options));
+    const { sequences, scores } = await generate(this.#generative(), {
+      ...this.#generationDefaults(options),
+      ...definedOnly(this.#withRowImages(options)),
+    });
     const output: GenerateOutput = { sequences };
     if (scores !== undefined) output.scores = scores;
     const { processor } = this;
@@ -165,40 +194,54 @@ export class ImageGPTForCausalImageModeling extends ImageGPTHead {
   async complete(inputs: readonly ImageInput[], options: CompleteOptions = {}): Promise<Completion[]> {
     const { rows: rowsOption, fraction, ...generateOptions } = options;
     const { width, height } = imageShape(this.config, this.processor);
-    const rows = rowsOption ?? Math.floor(height * (fraction ?? 0.5));
     if (rowsOption === undefined && fraction !== undefined && !(fraction >= 0 && fraction < 1)) {
       throw new HeadsError(`is ${fraction}, expected a share in [0, 1)`, { source: 'options.fraction' });
     }
-    if (!Number.isInteger(rows) || rows < 0 || rows >= height) {
-      throw new HeadsError(
-        `is ${rows}, expected an integer in 0..${height - 1} (at least one row is generated)`,
-        {
-          source: 'options.rows',
-        },
-      );
-    }
+    const rowsOf = (i: number): number => {
+      const rows = Array.isArray(rowsOption)
+        ? (rowsOption as readonly number[])[i]
+        : ((rowsOption as number | undefined) ?? Math.floor(height * (fraction ?? 0.5)));
+      if (rows === undefined || !Number.isInteger(rows) || rows < 0 || rows >= height) {
+        throw new HeadsError(
+          `is ${rows}, expected an integer in 0..${height - 1} (at least one row is generated)`,
+          { source: Array.isArray(rowsOption) ? `options.rows[${i}]` : 'options.rows' },
+        );
+      }
+      return rows;
+    };
     const originals = toTokenRows(inputs, this.processor, 'complete');
+    if (Array.isArray(rowsOption) && rowsOption.length !== originals.length) {
+      throw new HeadsError(`has ${rowsOption.length} entries, expected one per input (${originals.length})`, {
+        source: 'options.rows',
+      });
+    }
     checkPixelRows(originals, this.config, 'complete', this.config.nPositions);
-    const keep = rows * width;
-    originals.forEach((pixels, i) => {
+    const keeps = originals.map((pixels, i) => {
+      const rows = rowsOf(i);
+      const keep = rows * width;
       if (pixels.length < keep) {
         throw new HeadsError(`has ${pixels.length} pixel ids, fewer than the ${keep} of ${rows} kept rows`, {
           source: `complete: inputs[${i}]`,
         });
       }
+      return keep;
     });
     if (originals.length === 0) return [];
     const sos = this.config.sosTokenId;
-    const prompt = originals.map((pixels) => [sos, ...pixels.slice(0, keep)]);
-    const copies = generateOptions.numReturnSequences ?? 1;
+    const prompt = originals.map((pixels, i) => [sos, ...pixels.slice(0, keeps[i])]);
+    const copies =
+      generateOptions.numReturnSequences ?? this.generationConfig.defaults().numReturnSequences ?? 1;
+    // A completion fills the image: the file's lengths do not apply, its sampling settings do.
+    const { maxLength: _, maxNewTokens: __, ...sampling } = this.generationConfig.defaults();
     const { sequences } = await generate(this.#generative(), {
-      ...this.#withRowImages(generateOptions),
+      ...sampling,
+      ...definedOnly(this.#withRowImages(generateOptions)),
       prompt,
     });
     const { processor } = this;
     return originals.map((original, i) => {
       const completions = sequences.slice(i * copies, (i + 1) * copies).map((s) => s.slice(1));
-      const completion: Completion = { original, kept: original.slice(0, keep), completions };
+      const completion: Completion = { original, kept: original.slice(0, keeps[i]), completions };
       if (processor !== undefined)
         completion.images = completions.map((p) => decodePixels(processor, p, width, height));
       return completion;
@@ -243,6 +286,17 @@ export class ImageGPTForCausalImageModeling extends ImageGPTHead {
   }
 
   /**
+   * The settings of {@link generationConfig} that `options` leaves to it. A length given in
+   * `options` (maxLength or maxNewTokens) replaces both of the file's.
+   */
+  #generationDefaults(options: ImageGenerateOptions): GenerationDefaults {
+    const defaults = this.generationConfig.defaults();
+    if (options.maxLength === undefined && options.maxNewTokens === undefined) return defaults;
+    const { maxLength: _, maxNewTokens: __, ...rest } = defaults;
+    return rest;
+  }
+
+  /**
    * What core's `generate` drives: the runner's decoder, with the image width taken from the
    * processor or the config so row events match the image.
    */
@@ -274,4 +328,9 @@ export class ImageGPTForCausalImageModeling extends ImageGPTHead {
   #pixelsOf(sequence: readonly number[]): number[] {
     return sequence[0] === this.config.sosTokenId ? sequence.slice(1) : [...sequence];
   }
+}
+
+/** `options` without its undefined entries, so they leave the defaults they are spread over alone. */
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -1,14 +1,21 @@
 import type { ModelHead } from '@imagegpt/config';
 import type { ForwardOptions, ForwardResult, HostTensor } from '@imagegpt/core';
-import { crossEntropy, softmax } from './cross-entropy.js';
+import { type ClassifierLabels, classifierLoss, resolveProblemType, softmax } from './cross-entropy.js';
+import { float32Tensor } from './head-weights.js';
 import { HeadsError } from './heads-error.js';
 import { ImageGPTHead } from './imagegpt-head.js';
+import { trainLinearProbe } from './linear-probe.js';
 import { batchRanges, float32Data, type ImageInput, toTokenRows } from './model-inputs.js';
 
 /** Options of {@link ImageGPTForImageClassification.forward}. */
 export interface ClassifierForwardOptions extends ForwardOptions {
-  /** One class index per row; the result then has the cross-entropy `loss` (float64). */
-  labels?: readonly number[];
+  /**
+   * Labels; the result then has HF's `loss` (float64) for the config's `problem_type`, or, when
+   * the config leaves it unset, HF's rule: a single label is regression (mean squared error), one
+   * class index per row (`number[]`) is cross-entropy, per-label float targets (`number[][]`)
+   * are binary cross-entropy with logits.
+   */
+  labels?: ClassifierLabels;
 }
 
 /** What {@link ImageGPTForImageClassification.forward} returns. */
@@ -17,7 +24,7 @@ export interface ClassifierForwardResult extends ForwardResult {
   logits: HostTensor;
   /** `[B, C]` mean of `lastHiddenState` over all positions: the classifier's features. */
   pooled: HostTensor;
-  /** Mean cross-entropy against `labels`; only with labels. */
+  /** The loss against `labels` (see {@link ClassifierForwardOptions.labels}); only with labels. */
   loss?: number;
 }
 
@@ -52,6 +59,37 @@ export interface ClassifyOptions {
 }
 
 /**
+ * What {@link ImageGPTForImageClassification.trainHead} learns from: images or token rows (their
+ * pooled features are computed), or `{ features }`, features already pooled as the classifier
+ * pools them (`features()` with its defaults: the last hidden state, mean over all positions).
+ */
+export type TrainHeadInputs = readonly ImageInput[] | { readonly features: readonly ArrayLike<number>[] };
+
+/** Options of {@link ImageGPTForImageClassification.trainHead}. */
+export interface TrainHeadOptions {
+  /** L2 penalty on the weights of the scaled features (default 1/n, scikit-learn's C = 1). */
+  l2?: number;
+  /** L-BFGS iterations at most (default 150). */
+  maxIterations?: number;
+  /** Inputs per forward pass while computing features (default 32). */
+  batchSize?: number;
+  /** Called after each batch of features, then after each L-BFGS iteration. */
+  onProgress?: (e: { stage: 'features' | 'fit'; done: number; total: number; loss?: number }) => void;
+}
+
+/** What {@link ImageGPTForImageClassification.trainHead} returns. */
+export interface TrainHeadResult {
+  /** Share of the training inputs the fitted `score` classifies correctly (0 … 1). */
+  trainAccuracy: number;
+  /** L-BFGS iterations run. */
+  iterations: number;
+  /** The final regularised mean cross-entropy. */
+  loss: number;
+  /** Whether L-BFGS settled before its iteration limit. */
+  converged: boolean;
+}
+
+/**
  * ImageGPT with its classification head (HF `ImageGPTForImageClassification`): the mean of
  * the last hidden state over all positions, then a bias-free linear layer. Images are fed as the
  * processor's pixel ids **without SOS**, as HF's classifier is used.
@@ -81,8 +119,15 @@ export class ImageGPTForImageClassification extends ImageGPTHead {
       );
     }
     const output: ClassifierForwardResult = { ...result, logits, pooled };
-    if (labels !== undefined)
-      output.loss = this.#loss(float32Data(logits, 'logits'), labels, inputIds.length);
+    if (labels !== undefined) {
+      const { numLabels, problemType } = this.config;
+      output.loss = classifierLoss(
+        float32Data(logits, 'logits'),
+        labels,
+        numLabels,
+        resolveProblemType(problemType, numLabels, labels),
+      );
+    }
     return output;
   }
 
@@ -113,26 +158,69 @@ export class ImageGPTForImageClassification extends ImageGPTHead {
     return out;
   }
 
-  #label(index: number): string {
-    return this.config.id2label[index] ?? `LABEL_${index}`;
+  /**
+   * Fits HF's `score` layer exactly as it is, a bias-free linear map from the pooled features to
+   * the labels, by multinomial logistic regression (L2-regularised, L-BFGS; the feature scaling is
+   * folded into the weights), on the frozen transformer. The model then classifies with it, and
+   * {@link savePretrained} writes it, with `problem_type` `single_label_classification` as HF's
+   * training would set. `labels` are class indices, one per input.
+   *
+   * @example
+   * const model = await ImageGPTForImageClassification.fromPretrained(causalDir, { id2label: ['cat', 'dog'], seed: 1 });
+   * const { trainAccuracy } = await model.trainHead(images, labels);
+   * await model.savePretrained('./cats-and-dogs');
+   */
+  async trainHead(
+    inputs: TrainHeadInputs,
+    labels: readonly number[],
+    options: TrainHeadOptions = {},
+  ): Promise<TrainHeadResult> {
+    const { numLabels, nEmbd, problemType } = this.config;
+    if (numLabels < 2) {
+      throw new HeadsError(
+        `has ${numLabels} label; trainHead fits a classifier (cross-entropy), which needs at least 2`,
+        { source: 'config.num_labels' },
+      );
+    }
+    if (problemType !== null && problemType !== 'single_label_classification') {
+      throw new HeadsError(
+        `is ${problemType}; trainHead fits single_label_classification (one class index per input)`,
+        { source: 'config.problem_type' },
+      );
+    }
+    const features =
+      'features' in inputs
+        ? inputs.features
+        : await this.features(inputs, {
+            ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+            onProgress: (e) => options.onProgress?.({ stage: 'features', ...e }),
+          });
+    features.forEach((f, i) => {
+      if (f.length !== nEmbd)
+        throw new HeadsError(`has ${f.length} values, expected n_embd = ${nEmbd}`, {
+          source: `features[${i}]`,
+        });
+    });
+    const probe = trainLinearProbe(features, labels, {
+      numClasses: numLabels,
+      intercept: false,
+      ...(options.l2 === undefined ? {} : { l2: options.l2 }),
+      ...(options.maxIterations === undefined ? {} : { maxIterations: options.maxIterations }),
+      onProgress: (e) =>
+        options.onProgress?.({ stage: 'fit', done: e.iteration, total: e.maxIterations, loss: e.loss }),
+    });
+    // nn.Linear stores [out, in]: the probe's [numClasses × dim] weights as they are.
+    const score = float32Tensor('score.weight', [numLabels, nEmbd], Float32Array.from(probe.weights));
+    await this.replaceWeights([score], this.config.with({ problem_type: 'single_label_classification' }));
+    return {
+      trainAccuracy: probe.accuracy(features, labels),
+      iterations: probe.training.iterations,
+      loss: probe.training.loss,
+      converged: probe.training.converged,
+    };
   }
 
-  #loss(logits: Float32Array, labels: readonly number[], batch: number): number {
-    const numLabels = this.config.numLabels;
-    if (labels.length !== batch) {
-      throw new HeadsError(`has ${labels.length} entries, expected one per input row (${batch})`, {
-        source: 'labels',
-      });
-    }
-    let sum = 0;
-    labels.forEach((label, b) => {
-      if (!Number.isInteger(label) || label < 0 || label >= numLabels) {
-        throw new HeadsError(`is ${label}, expected a class index in 0..${numLabels - 1}`, {
-          source: `labels[${b}]`,
-        });
-      }
-      sum += crossEntropy(logits, b * numLabels, numLabels, label);
-    });
-    return sum / batch;
+  #label(index: number): string {
+    return this.config.id2label[index] ?? `LABEL_${index}`;
   }
 }

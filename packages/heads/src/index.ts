@@ -8,6 +8,7 @@ export {
   type ConformanceReport,
   runConformance,
 } from './conformance/index.js';
+export { type ClassifierLabels, resolveProblemType } from './cross-entropy.js';
 export { decodePixels } from './decode-pixels.js';
 export * from './deprecated.js';
 export type { FeatureOptions, LayerFeatureOptions } from './features.js';
@@ -31,8 +32,11 @@ export {
   type ClassifyOptions,
   ImageGPTForImageClassification,
   type LabelScore,
+  type TrainHeadInputs,
+  type TrainHeadOptions,
+  type TrainHeadResult,
 } from './imagegpt-for-image-classification.js';
-export { type HeadClass, type HeadInit, ImageGPTHead } from './imagegpt-head.js';
+export { type HeadClass, type HeadInit, ImageGPTHead, type RunnerSettings } from './imagegpt-head.js';
 export { ImageGPTModel } from './imagegpt-model.js';
 export {
   type LinearProbe,

@@ -11,6 +11,12 @@ export interface LinearProbeOptions {
    * scikit-learn's `LogisticRegression(C=1)`.
    */
   l2?: number;
+  /**
+   * Fit a bias per class (default true). Without one the probe is `softmax(weights · f)`, HF's
+   * bias-free `score` layer: features are then scaled (by their root mean square) but not centred,
+   * since centring is a bias in disguise.
+   */
+  intercept?: boolean;
   /** L-BFGS iterations at most (default 150: enough for the MNIST probe, 9000 × 128 features, to settle). */
   maxIterations?: number;
   /** Called after every iteration with the regularised mean cross-entropy. */
@@ -35,7 +41,7 @@ export interface LinearProbe {
   readonly dim: number;
   /** `[numClasses × dim]`, row-major, in the raw feature space. */
   readonly weights: Float64Array;
-  /** `[numClasses]`. */
+  /** `[numClasses]`; all zeros for a probe fitted without an intercept. */
   readonly bias: Float64Array;
   /** How the optimisation ended. */
   readonly training: { readonly iterations: number; readonly loss: number; readonly converged: boolean };
@@ -47,7 +53,8 @@ export interface LinearProbe {
 
 /**
  * Fits a linear probe on frozen features: multinomial logistic regression with an L2 penalty,
- * on features standardized to zero mean and unit variance, minimised by full-batch L-BFGS.
+ * on features standardized to zero mean and unit variance (only scaled, without `intercept`),
+ * minimised by full-batch L-BFGS.
  * Deterministic: the same inputs give the same probe, bit for bit.
  *
  * @example
@@ -88,10 +95,13 @@ export function trainLinearProbe(
     }
   });
 
-  // Standardizing makes one L2 strength and one step size fit features of any scale.
+  // Standardizing makes one L2 strength and one step size fit features of any scale. Without an
+  // intercept there is nothing to absorb a shift, so features are only scaled, by their RMS.
+  const intercept = options.intercept ?? true;
   const mean = new Float64Array(dim);
   const invStd = new Float64Array(dim);
-  for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) mean[j] = mean[j]! + x[i * dim + j]! / n;
+  if (intercept)
+    for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) mean[j] = mean[j]! + x[i * dim + j]! / n;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < dim; j++) {
       const d = x[i * dim + j]! - mean[j]!;
@@ -106,6 +116,7 @@ export function trainLinearProbe(
     for (let j = 0; j < dim; j++) x[i * dim + j] = (x[i * dim + j]! - mean[j]!) * invStd[j]!;
 
   const weightCount = numClasses * dim;
+  const biasCount = intercept ? numClasses : 0;
   const logits = new Float64Array(numClasses);
   const objective = (params: Float64Array, gradient: Float64Array): number => {
     gradient.fill(0);
@@ -114,7 +125,7 @@ export function trainLinearProbe(
       const row = i * dim;
       let max = Number.NEGATIVE_INFINITY;
       for (let k = 0; k < numClasses; k++) {
-        let z = params[weightCount + k]!;
+        let z = intercept ? params[weightCount + k]! : 0;
         const w = k * dim;
         for (let j = 0; j < dim; j++) z += params[w + j]! * x[row + j]!;
         logits[k] = z;
@@ -133,7 +144,7 @@ export function trainLinearProbe(
         if (residual === 0) continue;
         const w = k * dim;
         for (let j = 0; j < dim; j++) gradient[w + j] = gradient[w + j]! + residual * x[row + j]!;
-        gradient[weightCount + k] = gradient[weightCount + k]! + residual;
+        if (intercept) gradient[weightCount + k] = gradient[weightCount + k]! + residual;
       }
     }
     loss /= n;
@@ -145,7 +156,7 @@ export function trainLinearProbe(
     return loss + 0.5 * l2 * penalty;
   };
 
-  const result = minimizeLbfgs(objective, new Float64Array(weightCount + numClasses), {
+  const result = minimizeLbfgs(objective, new Float64Array(weightCount + biasCount), {
     maxIterations,
     gradientTolerance: 1e-7,
     onIteration: (e) => options.onProgress?.({ iteration: e.iteration, maxIterations, loss: e.value }),
@@ -161,7 +172,7 @@ export function trainLinearProbe(
       weights[k * dim + j] = w;
       shift += w * mean[j]!;
     }
-    bias[k] = result.x[weightCount + k]! - shift;
+    bias[k] = intercept ? result.x[weightCount + k]! - shift : 0;
   }
   return createProbe(weights, bias, numClasses, dim, {
     iterations: result.iterations,

@@ -1,4 +1,4 @@
-import type { ImageGPTConfig } from '@imagegpt/config';
+import type { GenerationConfig, ImageGPTConfig } from '@imagegpt/config';
 import type {
   BackendSessionOptions,
   Checkpoint,
@@ -41,6 +41,17 @@ export interface LoadOptions {
    * `DEFAULT_FILE_LIMITS`: raise one for an unusual but trusted model folder.
    */
   limits?: Partial<FileLimits>;
+  /**
+   * The number of labels, replacing the config's (HF's `num_labels` keyword of `from_pretrained`):
+   * `LABEL_0`, `LABEL_1`, ... Mostly for a classifier made from a causal checkpoint.
+   */
+  numLabels?: number;
+  /** Label names by class index, replacing the config's (HF's `id2label` keyword); `label2id` follows. */
+  id2label?: Readonly<Record<number, string>> | readonly string[];
+  /** See {@link ModelParts.seed}. */
+  seed?: number | bigint;
+  /** See {@link ModelParts.onWarning}. */
+  onWarning?: (message: string) => void;
 }
 
 /** Everything a head needs, already in memory: what `fromParts` takes. */
@@ -57,4 +68,14 @@ export interface ModelParts {
   decoder?: DecoderKind;
   /** See {@link LoadOptions.prefill}. */
   prefill?: PrefillKind;
+  /** The causal head's generation settings; without them they are made from the config, as HF does. */
+  generationConfig?: GenerationConfig;
+  /**
+   * Seed of the weights a checkpoint lacks and a head initialises, as HF does: a classifier made
+   * from a causal checkpoint gets a new `score` drawn from normal(0, initializer_range). Default:
+   * a random seed.
+   */
+  seed?: number | bigint;
+  /** Where warnings go (new weights that must be trained before use); default `console.warn`. */
+  onWarning?: (message: string) => void;
 }

@@ -4,10 +4,14 @@
 export {
   ACTIVATION_FUNCTIONS,
   type ActivationFunction,
+  CONFIG_FILE,
   ConfigError,
   type ConfigErrorDetails,
   type FileSink,
   type FileSinkWriteOptions,
+  GENERATION_CONFIG_FILE,
+  GenerationConfig,
+  type GenerationDefaults,
   ImageGPTConfig,
   type ImageGPTPresetName,
   MAX_EXTRA_DEPTH,
@@ -17,6 +21,9 @@ export {
   MAX_VOCAB,
   MAX_WIDTH,
   type ModelHead,
+  PROBLEM_TYPES,
+  type PretrainedJSONOptions,
+  type ProblemType,
   parameterCount,
 } from '@imagegpt/config';
 export {
@@ -79,6 +86,7 @@ export {
   safetensorsLayout,
   type TensorInfo,
   type TokenEvent,
+  WEIGHT_FILES,
   WEIGHT_FORMATS,
   type WeightDType,
   type WeightFormat,
@@ -91,6 +99,7 @@ export {
   type Classification,
   type ClassifierForwardOptions,
   type ClassifierForwardResult,
+  type ClassifierLabels,
   type ClassifyOptions,
   type CompleteOptions,
   type Completion,
@@ -120,7 +129,12 @@ export {
   type NllOptions,
   type NllResult,
   type ProbePrediction,
+  type RunnerSettings,
+  resolveProblemType,
   runConformance,
+  type TrainHeadInputs,
+  type TrainHeadOptions,
+  type TrainHeadResult,
   trainLinearProbe,
 } from '@imagegpt/heads';
 export {
@@ -194,5 +208,6 @@ export {
   ImageGPTForImageClassification,
   ImageGPTModel,
   type NodePretrainedOptions,
+  type SaveTarget,
 } from './pretrained.js';
 export { OutputExistsError, type WriteOptions, writeFileAtomic } from './write-file.js';

@@ -39,6 +39,15 @@ describe('NodeFileSink', () => {
     expect(await readdir(dir)).toEqual(['preprocessor_config.json']); // no temporary file left
   });
 
+  it('writes chunks in order as one file, and says which files exist', async () => {
+    const sink = new NodeFileSink(join(dir, 'out'));
+    expect(await sink.exists('model.bin')).toBe(false);
+    await sink.write('model.bin', [Uint8Array.of(1, 2), Uint8Array.of(), Uint8Array.of(3)]);
+    expect([...(await readFile(join(dir, 'out', 'model.bin')))]).toEqual([1, 2, 3]);
+    expect(await sink.exists('model.bin')).toBe(true);
+    await expect(sink.exists('../x')).rejects.toThrow(/outside the output folder/);
+  });
+
   it('refuses paths that leave the folder', async () => {
     const sink = new NodeFileSink(dir);
     for (const path of ['../escape.json', '/etc/passwd', '', '.']) {

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FileSink, FileSinkWriteOptions } from '@imagegpt/config';
@@ -31,7 +32,21 @@ export class NodeFileSink implements FileSink {
     return full;
   }
 
-  async write(path: string, data: Uint8Array, options: FileSinkWriteOptions = {}): Promise<void> {
+  async write(
+    path: string,
+    data: Uint8Array | Iterable<Uint8Array>,
+    options: FileSinkWriteOptions = {},
+  ): Promise<void> {
     await writeFileAtomic(this.resolvePath(path), data, { force: options.force ?? false });
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await stat(this.resolvePath(path));
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
   }
 }

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import type { FileSink, FileSinkWriteOptions } from '@imagegpt/config';
 import type { ImageGPTBackend } from '@imagegpt/core';
 import { HubError, isRepoId } from '@imagegpt/core/hub';
 import {
@@ -10,7 +11,16 @@ import {
 import { downloadModel, type HubDownloadOptions } from './hub/download-model.js';
 import { createNodeBackend } from './node-backend.js';
 import { NodeError } from './node-error.js';
+import { NodeFileSink } from './node-file-sink.js';
 import { NodeFileSource } from './node-file-source.js';
+
+/** Where `savePretrained` writes in Node: a folder path, a `file:` URL or any {@link FileSink}. */
+export type SaveTarget = string | URL | FileSink;
+
+/** A folder path or URL as a {@link NodeFileSink}; a sink as it is. */
+function sinkOf(target: SaveTarget): FileSink {
+  return typeof target === 'string' || target instanceof URL ? new NodeFileSink(target) : target;
+}
 
 /**
  * Options for `fromPretrained` in Node: the heads' {@link LoadOptions} (prefer, sessionOptions, dtype,
@@ -19,7 +29,12 @@ import { NodeFileSource } from './node-file-source.js';
  */
 export interface NodePretrainedOptions
   extends Omit<LoadOptions, 'backend' | 'onProgress'>,
-    Omit<HubDownloadOptions, 'onProgress' | 'prefer' | 'limits'> {
+    Omit<HubDownloadOptions, 'onProgress' | 'prefer' | 'onWarning' | 'limits'> {
+  /**
+   * Called with each warning: a classifier head newly initialised from a causal checkpoint (default
+   * `console.warn`) and the hub download's own (default `process.emitWarning`).
+   */
+  onWarning?: (message: string) => void;
   /** A backend to use instead of a fresh onnxruntime-node one. */
   backend?: ImageGPTBackend;
   /** Intra-op threads; default all cores. */
@@ -158,6 +173,18 @@ export class ImageGPTModel extends ModelBase {
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
+
+  /**
+   * Saves the model as a Hugging Face folder (config.json, model.safetensors, ...; see the heads'
+   * `savePretrained`): `target` is a folder, created when missing, each file written atomically
+   * and an existing one refused unless `force`.
+   *
+   * @example
+   * await model.savePretrained('./my-model');
+   */
+  override savePretrained(target: SaveTarget, options: FileSinkWriteOptions = {}): Promise<string[]> {
+    return super.savePretrained(sinkOf(target), options);
+  }
 }
 
 /**
@@ -182,6 +209,18 @@ export class ImageGPTForCausalImageModeling extends CausalBase {
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
+
+  /**
+   * Saves the model as a Hugging Face folder (config.json, model.safetensors, ...; see the heads'
+   * `savePretrained`): `target` is a folder, created when missing, each file written atomically
+   * and an existing one refused unless `force`.
+   *
+   * @example
+   * await model.savePretrained('./my-model');
+   */
+  override savePretrained(target: SaveTarget, options: FileSinkWriteOptions = {}): Promise<string[]> {
+    return super.savePretrained(sinkOf(target), options);
+  }
 }
 
 /**
@@ -205,5 +244,17 @@ export class ImageGPTForImageClassification extends ClassifierBase {
     const { files, load } = await wire(dir, options);
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
+  }
+
+  /**
+   * Saves the model as a Hugging Face folder (config.json, model.safetensors, ...; see the heads'
+   * `savePretrained`): `target` is a folder, created when missing, each file written atomically
+   * and an existing one refused unless `force`.
+   *
+   * @example
+   * await model.savePretrained('./my-model');
+   */
+  override savePretrained(target: SaveTarget, options: FileSinkWriteOptions = {}): Promise<string[]> {
+    return super.savePretrained(sinkOf(target), options);
   }
 }

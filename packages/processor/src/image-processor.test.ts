@@ -82,7 +82,7 @@ function memorySink(): FileSink & { files: Map<string, Uint8Array> } {
     files,
     async write(path, data, { force } = {}) {
       if (files.has(path) && !force) throw new Error(`memory/${path} already exists`);
-      files.set(path, data);
+      files.set(path, data instanceof Uint8Array ? data : new Uint8Array(Buffer.concat([...data])));
     },
   };
 }

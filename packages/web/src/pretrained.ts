@@ -1,4 +1,4 @@
-import type { ImageGPTConfig, ModelHead } from '@imagegpt/config';
+import type { FileSink, FileSinkWriteOptions, ImageGPTConfig, ModelHead } from '@imagegpt/config';
 import type { ImageGPTBackend, ModelDType } from '@imagegpt/core';
 import { bytesPerWeight } from '@imagegpt/core/quantize';
 import {
@@ -7,6 +7,7 @@ import {
   type LoadOptions,
   ImageGPTModel as ModelBase,
 } from '@imagegpt/heads';
+import { DirectoryHandleSink } from './directory-sink.js';
 import { FetchFileSource } from './fetch-file-source.js';
 import { isHubName, resolveHubFolder } from './hub-folder.js';
 import { createWebBackend, type WasmPaths, WebBackend, type WebDevice } from './web-backend.js';
@@ -37,6 +38,13 @@ export interface WebPretrainedOptions extends Omit<LoadOptions, 'backend'> {
   token?: string;
   /** For a hub id: the hub's base URL; default https://huggingface.co. */
   endpoint?: string;
+}
+
+/** Where `savePretrained` writes in the browser: a folder handle of the File System Access API, or any {@link FileSink}. */
+export type WebSaveTarget = FileSystemDirectoryHandle | FileSink;
+
+function sinkOf(target: WebSaveTarget): FileSink {
+  return 'write' in target ? target : new DirectoryHandleSink(target);
 }
 
 /**
@@ -140,6 +148,18 @@ export class ImageGPTModel extends ModelBase {
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
+
+  /**
+   * Saves the model as a Hugging Face folder (config.json, model.safetensors, ...; see the heads'
+   * `savePretrained`) into a folder handle (`showDirectoryPicker()`, or the origin-private file
+   * system) or any {@link FileSink}; an existing file is refused unless `force`.
+   *
+   * @example
+   * await model.savePretrained(await navigator.storage.getDirectory());
+   */
+  override savePretrained(target: WebSaveTarget, options: FileSinkWriteOptions = {}): Promise<string[]> {
+    return super.savePretrained(sinkOf(target), options);
+  }
 }
 
 /**
@@ -164,6 +184,18 @@ export class ImageGPTForCausalImageModeling extends CausalBase {
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
   }
+
+  /**
+   * Saves the model as a Hugging Face folder (config.json, model.safetensors, ...; see the heads'
+   * `savePretrained`) into a folder handle (`showDirectoryPicker()`, or the origin-private file
+   * system) or any {@link FileSink}; an existing file is refused unless `force`.
+   *
+   * @example
+   * await model.savePretrained(await navigator.storage.getDirectory());
+   */
+  override savePretrained(target: WebSaveTarget, options: FileSinkWriteOptions = {}): Promise<string[]> {
+    return super.savePretrained(sinkOf(target), options);
+  }
 }
 
 /**
@@ -187,5 +219,17 @@ export class ImageGPTForImageClassification extends ClassifierBase {
     const { files, load } = await wire(url, options, 'classifier');
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class called on, so each gets its own instances.
     return this.fromSource(files, load);
+  }
+
+  /**
+   * Saves the model as a Hugging Face folder (config.json, model.safetensors, ...; see the heads'
+   * `savePretrained`) into a folder handle (`showDirectoryPicker()`, or the origin-private file
+   * system) or any {@link FileSink}; an existing file is refused unless `force`.
+   *
+   * @example
+   * await model.savePretrained(await navigator.storage.getDirectory());
+   */
+  override savePretrained(target: WebSaveTarget, options: FileSinkWriteOptions = {}): Promise<string[]> {
+    return super.savePretrained(sinkOf(target), options);
   }
 }

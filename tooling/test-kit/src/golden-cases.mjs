@@ -10,11 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Cases the code cannot pass yet, with the issue that will make them pass. */
-export const PENDING = Object.freeze({
-  'tiny-attentions': 'output_attentions (#12)',
-  'tiny-classify-multilabel': 'classifier loss by problem_type: BCE with logits (#12)',
-  'tiny-classify-regression': 'classifier loss by problem_type: MSE (#12)',
-});
+export const PENDING = Object.freeze({});
 
 /** The repository root: the nearest folder above this file that holds pnpm-workspace.yaml. */
 export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));

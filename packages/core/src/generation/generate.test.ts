@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Decoder } from '../model/index.js';
 import { generate } from './generate.js';
 import { GenerationError } from './generation-error.js';
+import { applyWarpers } from './logits-warpers.js';
 import { argmaxRows } from './sampling.js';
 import { fakeLogit, fakeModel } from './test-utils/fake-decoder.js';
 import type { GenerativeModel } from './types.js';
@@ -233,6 +234,97 @@ describe('generate: sampling', () => {
   });
 });
 
+describe('generate: maxNewTokens', () => {
+  it('grows every row by that many tokens, winning over maxLength', async () => {
+    const prompt = [[SOS, 1, 2, 3]];
+    const { sequences } = await generate(fakeModel(TINY).model, { prompt, maxNewTokens: 5, maxLength: 65 });
+    expect(sequences[0]).toHaveLength(9);
+    expect((await generate(fakeModel(TINY).model, { prompt, maxNewTokens: 0 })).sequences).toEqual(prompt);
+    // null is unset: maxLength (here the whole image) applies.
+    expect((await generate(fakeModel(TINY).model, { prompt, maxNewTokens: null })).sequences[0]).toHaveLength(
+      65,
+    );
+  });
+});
+
+describe('generate: prompts of different lengths in one batch', () => {
+  const prompts = [[SOS, 3], [SOS, 5, 6, 7, 8, 9, 10], [SOS]];
+  const alone = (prompt: number[], options: Parameters<typeof generate>[1]) =>
+    generate(fakeModel(TINY).model, { ...options, prompt: [prompt] });
+
+  it.each([
+    ['greedy', {}],
+    ['sampling', { doSample: true, seed: 11, temperature: 0.8, topK: 6 }],
+    ['greedy, maxNewTokens', { maxNewTokens: 9 }],
+    ['sampling, maxLength', { doSample: true, seed: 3, maxLength: 30 }],
+  ] as const)('%s: each row gives the tokens and scores it gives alone', async (_, options) => {
+    const { model, log } = fakeModel(TINY);
+    const batch = await generate(model, { ...options, prompt: prompts, outputScores: true });
+    for (const [b, prompt] of prompts.entries()) {
+      // Sampling: row b draws from stream b of the seed, which is stream 0 alone at firstStream b.
+      const single = await alone(prompt, {
+        ...options,
+        outputScores: true,
+        ...('seed' in options ? { firstStream: b } : {}),
+      });
+      expect(batch.sequences[b]).toEqual(single.sequences[0]);
+      for (const [step, s] of single.scores!.entries())
+        expect(batch.scores![step]!.subarray(b * 16, (b + 1) * 16)).toEqual(s);
+      // Once a row is done its scores are NaN.
+      for (const s of batch.scores!.slice(single.scores!.length))
+        expect(s.subarray(b * 16, (b + 1) * 16).every(Number.isNaN)).toBe(true);
+    }
+    // One decoder: the prompts first as they are, then each growing row's newest token, [] once done.
+    expect(log.created).toEqual([3]);
+    expect(log.calls[0]).toEqual(prompts);
+    const done = (b: number, call: number) => (log.calls[call]![b] as number[]).length === 0;
+    expect(log.calls.some((_, call) => done(1, call))).toBe(!('maxNewTokens' in options));
+    for (const call of log.calls.slice(1)) for (const row of call) expect(row.length).toBeLessThanOrEqual(1);
+  });
+
+  it('reports each row at its own position, and each image row as the sequences complete it', async () => {
+    const positions: number[][] = [];
+    const rows: [number, number[]][] = [];
+    await generate(fakeModel(TINY).model, {
+      prompt: [[SOS, 1, 2, 3, 4, 5, 6], [SOS]],
+      maxNewTokens: 3,
+      onToken: (e) => positions.push(e.positions),
+      onRow: (e) => rows.push([e.row, e.sequences]),
+    });
+    expect(positions).toEqual([
+      [7, 1],
+      [8, 2],
+      [9, 3],
+    ]);
+    expect(rows).toEqual([[0, [0]]]);
+  });
+});
+
+describe('generate: outputScores when sampling (HF returns the processed scores)', () => {
+  it('returns the warped scores each token was drawn from', async () => {
+    const { model } = fakeModel(TINY);
+    const greedy = await generate(model, { maxLength: 6, outputScores: true });
+    const sampled = await generate(fakeModel(TINY).model, {
+      maxLength: 6,
+      outputScores: true,
+      doSample: true,
+      seed: 1,
+      temperature: 0.5,
+      topK: 3,
+    });
+    for (const [step, s] of sampled.scores!.entries()) {
+      const raw = Float32Array.from({ length: 16 }, (_, j) =>
+        fakeLogit(sampled.sequences[0]!.slice(0, step + 1), j),
+      );
+      expect(s).toEqual(applyWarpers(raw, 1, { temperature: 0.5, topK: 3 }));
+      expect(s.filter((v) => v === Number.NEGATIVE_INFINITY)).toHaveLength(13);
+      // The sampled token is among the kept ones.
+      expect(s[sampled.sequences[0]![step + 1]!]).toBeGreaterThan(Number.NEGATIVE_INFINITY);
+    }
+    expect(greedy.scores![0]!.some((v) => v === Number.NEGATIVE_INFINITY)).toBe(false);
+  });
+});
+
 describe('generate: callbacks', () => {
   it('onToken reports every step with its position and tokens', async () => {
     const events: { step: number; position: number; tokens: number[]; last: number[] }[] = [];
@@ -379,10 +471,20 @@ describe('generate: validation happens before any decoder is created', () => {
     ['pixel id out of range', { prompt: [[SOS, 17]] }, /prompt\[0\]\[1\].*\[0, 15\]/],
     ['negative pixel id', { prompt: [[SOS, -1]] }, /prompt\[0\]\[1\]/],
     ['non-integer id', { prompt: [[SOS, 1.5]] }, /prompt\[0\]\[1\]/],
-    ['ragged rows', { prompt: [[SOS, 1], [SOS]] }, /prompt\[1\].*same length/],
+    ['a row that is not an array', { prompt: [[SOS], 3 as never] }, /prompt\[1\]: expected an array/],
+    [
+      'maxNewTokens past the image',
+      { prompt: [[SOS, 1, 2]], maxNewTokens: 63 },
+      /maxNewTokens.*prompt\[0\] has 3 tokens/,
+    ],
+    ['maxNewTokens negative', { maxNewTokens: -1 }, /maxNewTokens/],
     ['no rows', { prompt: [] }, /prompt: expected at least one row/],
     ['prefix longer than the image', { prompt: [[SOS, ...new Array<number>(65).fill(0)]] }, /at most 65/],
-    ['prefix longer than maxLength', { prompt: [[SOS, 1, 2]], maxLength: 2 }, /longer than maxLength 2/],
+    [
+      'prefix longer than maxLength',
+      { prompt: [[SOS, 1, 2]], maxLength: 2 },
+      /prompt\[0\].*longer than maxLength 2/,
+    ],
     ['maxLength beyond the image', { maxLength: 66 }, /maxLength.*\[1, 65\]/],
     ['maxLength zero', { maxLength: 0 }, /maxLength/],
     ['batchSize mismatch', { prompt: [[SOS]], batchSize: 2 }, /batchSize/],

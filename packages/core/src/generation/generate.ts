@@ -9,7 +9,8 @@ import type { GenerateOptions, GenerateResult, GenerationConfigLike, GenerativeM
 
 interface Plan {
   readonly sequences: number[][];
-  readonly maxLength: number;
+  /** The length each row grows to: `maxLength`, or its prompt's length plus `maxNewTokens`. */
+  readonly targets: readonly number[];
   readonly rngs: readonly Rng[];
 }
 
@@ -31,21 +32,23 @@ function checkConfig(config: GenerationConfigLike): void {
   checkInteger('config.nPositions', config.nPositions, 1);
 }
 
-function checkPrompt(prompt: readonly (readonly number[])[], config: GenerationConfigLike): number {
+/** Checks every prompt row (SOS first, pixel ids after it, at most a whole image); returns their lengths. */
+function checkPrompt(prompt: readonly (readonly number[])[], config: GenerationConfigLike): number[] {
   const sos = config.vocabSize - 1;
   if (prompt.length === 0) throw new GenerationError('prompt', 'expected at least one row');
-  const length = (prompt[0] as readonly number[]).length;
-  prompt.forEach((row, r) => {
-    if (row.length !== length) {
-      throw new GenerationError(
-        `prompt[${r}]`,
-        `all rows must have the same length (row 0 has ${length} tokens, row ${r} has ${row.length}); left padding is not supported`,
-      );
-    }
+  const fullLength = config.nPositions + 1;
+  return prompt.map((row, r) => {
+    if (!Array.isArray(row)) throw new GenerationError(`prompt[${r}]`, 'expected an array of token ids');
     if (row.length === 0 || row[0] !== sos) {
       throw new GenerationError(
         `prompt[${r}][0]`,
         `every row must start with the SOS token ${sos}, got ${row[0]}`,
+      );
+    }
+    if (row.length > fullLength) {
+      throw new GenerationError(
+        `prompt[${r}]`,
+        `has ${row.length} tokens but an image holds at most ${fullLength} (SOS + ${config.nPositions} pixels)`,
       );
     }
     for (let i = 1; i < row.length; i++) {
@@ -57,15 +60,8 @@ function checkPrompt(prompt: readonly (readonly number[])[], config: GenerationC
         throw new GenerationError(`prompt[${r}][${i}]`, `expected a pixel id in [0, ${sos - 1}], got ${id}`);
       }
     }
+    return row.length;
   });
-  const fullLength = config.nPositions + 1;
-  if (length > fullLength) {
-    throw new GenerationError(
-      'prompt',
-      `rows have ${length} tokens but an image holds at most ${fullLength} (SOS + ${config.nPositions} pixels)`,
-    );
-  }
-  return length;
 }
 
 /** Validates everything and builds the initial state, so that nothing runs on bad input. */
@@ -75,6 +71,8 @@ function plan(config: GenerationConfigLike, options: GenerateOptions): Plan {
   const fullLength = config.nPositions + 1;
   const maxLength = options.maxLength ?? fullLength;
   checkInteger('maxLength', maxLength, 1, fullLength);
+  const { maxNewTokens } = options;
+  if (maxNewTokens !== undefined && maxNewTokens !== null) checkInteger('maxNewTokens', maxNewTokens, 0);
   const numReturnSequences = options.numReturnSequences ?? 1;
   checkInteger('numReturnSequences', numReturnSequences, 1);
   if (numReturnSequences > 1 && options.doSample !== true) {
@@ -101,15 +99,26 @@ function plan(config: GenerationConfigLike, options: GenerateOptions): Plan {
       `is ${options.batchSize} but the prompt has ${prompt.length} rows`,
     );
   }
-  const promptLength = checkPrompt(prompt, config);
-  if (promptLength > maxLength) {
-    throw new GenerationError(
-      'prompt',
-      `rows have ${promptLength} tokens, longer than maxLength ${maxLength}`,
-    );
-  }
+  const lengths = checkPrompt(prompt, config);
+  // HF: max_new_tokens, when set, wins over max_length; either way a row stops at a whole image.
+  const targets = lengths.map((length, r) => {
+    if (maxNewTokens === undefined || maxNewTokens === null) {
+      if (length > maxLength) {
+        throw new GenerationError(`prompt[${r}]`, `has ${length} tokens, longer than maxLength ${maxLength}`);
+      }
+      return maxLength;
+    }
+    if (length + maxNewTokens > fullLength) {
+      throw new GenerationError(
+        'maxNewTokens',
+        `prompt[${r}] has ${length} tokens; ${maxNewTokens} more exceed a whole image of ${fullLength} (SOS + ${config.nPositions} pixels)`,
+      );
+    }
+    return length + maxNewTokens;
+  });
   if (options.onRow !== undefined) checkInteger('config.imageSide', config.imageSide ?? Number.NaN, 1);
   const sequences = prompt.flatMap((row) => Array.from({ length: numReturnSequences }, () => [...row]));
+  const rowTargets = targets.flatMap((target) => new Array<number>(numReturnSequences).fill(target));
   let rngs: Rng[] = [];
   if (options.doSample === true) {
     validateWarperOptions(options);
@@ -118,7 +127,7 @@ function plan(config: GenerationConfigLike, options: GenerateOptions): Plan {
     checkInteger('firstStream', first, 0);
     rngs = sequences.map((_, b) => createRng(seed, first + b));
   }
-  return { sequences, maxLength, rngs };
+  return { sequences, targets: rowTargets, rngs };
 }
 
 /** HF's `GenerationConfig.top_k` default, applied when sampling without an explicit `topK`. */
@@ -134,9 +143,12 @@ function throwIfAborted(signal: AbortSignalLike | undefined): void {
  * greedy by default, or sampling with `doSample` (Temperature → TopK → TopP, then a seeded inverse-CDF
  * draw per row, see `sampleIndex` and `createRng`; row `b` uses stream `b` of the seed).
  *
+ * Prompt rows may differ in length: each row then grows as it would alone (to `maxLength`, or by
+ * `maxNewTokens`) and gives the tokens it gives alone, in one batch.
+ *
  * All options are validated before the decoder is created. The first decoder call receives the whole
- * prompt, every later call the newest token of each row; the last generated token is never fed back.
- * The decoder is always disposed, also on error or abort.
+ * prompt, every later call the newest token of each row still growing (`[]` for a row that is done);
+ * the last generated token is never fed back. The decoder is always disposed, also on error or abort.
  *
  * @example
  * const { sequences } = await generate(runner, { doSample: true, topK: 40, seed: 7, batchSize: 4 });
@@ -149,7 +161,7 @@ export async function generate(
   const state = plan(model.config, options);
   throwIfAborted(options.signal);
   const scores: Float32Array[] = [];
-  if ((state.sequences[0] as number[]).length < state.maxLength) {
+  if (state.sequences.some((s, b) => s.length < (state.targets[b] as number))) {
     const decoder = model.createDecoder(state.sequences.length);
     try {
       await decode(decoder, model.config, state, options, scores);
@@ -168,11 +180,14 @@ export async function generate(
     : { sequences: state.sequences };
 }
 
-/** The token loop: the whole prompt first, then each row's newest token; the last token is never fed. */
+/**
+ * The token loop: each row's whole prompt first, then each growing row's newest token (a row that is
+ * done gets none); the last token is never fed.
+ */
 async function decode(
   decoder: Decoder,
   config: GenerationConfigLike,
-  { sequences, maxLength, rngs }: Plan,
+  { sequences, targets, rngs }: Plan,
   options: GenerateOptions,
   scores: Float32Array[],
 ): Promise<void> {
@@ -181,15 +196,17 @@ async function decode(
   const warpers = { ...options, topK: options.topK === undefined ? DEFAULT_TOP_K : options.topK };
   const batch = sequences.length;
   const columns = config.vocabSize - 1;
-  const promptLength = (sequences[0] as number[]).length;
   if (decoder.batchSize !== batch) {
     throw new GenerationError(
       'decoder',
       `createDecoder(${batch}) returned a decoder of batch size ${decoder.batchSize}`,
     );
   }
-  let feed: readonly (readonly number[])[] = sequences;
-  for (let step = 0; promptLength + step < maxLength; step++) {
+  const growing = (b: number) => (sequences[b] as number[]).length < (targets[b] as number);
+  let feed: readonly (readonly number[])[] = sequences.map((s, b) => (growing(b) ? s : []));
+  for (let step = 0; ; step++) {
+    const active = sequences.flatMap((_, b) => (growing(b) ? [b] : []));
+    if (active.length === 0) break;
     throwIfAborted(signal);
     const logits = await decoder.next(feed);
     throwIfAborted(signal);
@@ -199,24 +216,70 @@ async function decode(
         `next() returned ${logits.length} logits, expected ${batch} × ${columns}`,
       );
     }
-    if (outputScores) scores.push(Float32Array.from(logits));
-    const tokens =
+    // Rows that are done are left out: their logits are not a model's (HF's processed scores are
+    // the rows it samples from).
+    const rows = active.length === batch ? logits : gatherRows(logits, active, columns);
+    const warped = rngs.length > 0 ? applyWarpers(rows, active.length, warpers) : rows;
+    const picked =
       rngs.length > 0
-        ? sampleRows(softmaxRows(applyWarpers(logits, batch, warpers), batch), batch, rngs)
-        : argmaxRows(logits, batch);
-    for (let b = 0; b < batch; b++) (sequences[b] as number[]).push(tokens[b] as number);
-    const position = promptLength + step;
+        ? sampleRows(
+            softmaxRows(warped, active.length),
+            active.length,
+            active.map((b) => rngs[b] as Rng),
+          )
+        : argmaxRows(rows, active.length);
+    if (outputScores) {
+      // HF returns the scores it picks from: the raw logits when greedy, the warped ones when sampling.
+      const full = active.length === batch ? warped : scatterRows(warped, active, batch, columns);
+      scores.push(full === logits ? Float32Array.from(full) : full);
+    }
+    const tokens = new Array<number>(batch).fill(-1);
+    const positions = new Array<number>(batch).fill(-1);
+    active.forEach((b, i) => {
+      const row = sequences[b] as number[];
+      positions[b] = row.length;
+      tokens[b] = picked[i] as number;
+      row.push(picked[i] as number);
+    });
     // A callback that returns a promise holds generation until it settles (a browser page can let
     // itself paint); a plain one costs no extra turn of the event loop.
-    const tokenDone = onToken?.({ step, position, tokens, sequences });
+    const tokenDone = onToken?.({ step, position: Math.max(...positions), positions, tokens, sequences });
     if (isThenable(tokenDone)) await tokenDone;
     const side = config.imageSide;
-    if (onRow !== undefined && side !== undefined && position % side === 0) {
-      const rowDone = onRow({ row: position / side - 1, pixels: sequences.map((s) => s.slice(1)) });
-      if (isThenable(rowDone)) await rowDone;
+    if (onRow !== undefined && side !== undefined) {
+      // Rows of different prompts complete different image rows in one step: one event per image row.
+      const completed = new Map<number, number[]>();
+      for (const b of active) {
+        const position = positions[b] as number;
+        if (position % side === 0)
+          completed.set(position / side - 1, [...(completed.get(position / side - 1) ?? []), b]);
+      }
+      for (const [row, rowSequences] of completed) {
+        const rowDone = onRow({ row, pixels: sequences.map((s) => s.slice(1)), sequences: rowSequences });
+        if (isThenable(rowDone)) await rowDone;
+      }
     }
-    feed = tokens.map((token) => [token]);
+    feed = sequences.map((_, b) => (tokens[b] !== -1 && growing(b) ? [tokens[b] as number] : []));
   }
+}
+
+/** The `rows` of a [B, columns] matrix, in order, as a [rows.length, columns] matrix. */
+function gatherRows(matrix: Float32Array, rows: readonly number[], columns: number): Float32Array {
+  const out = new Float32Array(rows.length * columns);
+  for (const [i, b] of rows.entries()) out.set(matrix.subarray(b * columns, (b + 1) * columns), i * columns);
+  return out;
+}
+
+/** A [rows.length, columns] matrix back in a [batch, columns] one; the other rows are NaN. */
+function scatterRows(
+  matrix: Float32Array,
+  rows: readonly number[],
+  batch: number,
+  columns: number,
+): Float32Array {
+  const out = new Float32Array(batch * columns).fill(Number.NaN);
+  for (const [i, b] of rows.entries()) out.set(matrix.subarray(i * columns, (i + 1) * columns), b * columns);
+  return out;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -28,9 +28,15 @@ export interface GenerativeModel {
 export interface TokenEvent {
   /** 0-based step; step 0 is the token predicted from the prompt. */
   step: number;
-  /** Index of the new token in each sequence (SOS is index 0, so the pixel index is `position - 1`). */
+  /**
+   * Index of the new token in each sequence (SOS is index 0, so the pixel index is `position - 1`).
+   * With prompts of different lengths the rows are at different positions: this is the largest of
+   * {@link positions}.
+   */
   position: number;
-  /** The new token of each row. */
+  /** Index of each row's new token, or −1 for a row that is done and got none. */
+  positions: number[];
+  /** The new token of each row, or −1 for a row that is done. */
   tokens: number[];
   /** The sequences so far, SOS included. A live view: copy it to keep it beyond the callback. */
   sequences: readonly (readonly number[])[];
@@ -42,12 +48,22 @@ export interface RowEvent {
   row: number;
   /** Partial images: every pixel so far of each sequence, without SOS (a fresh copy). */
   pixels: readonly number[][];
+  /**
+   * The sequences that completed image row {@link row} in this step: all of them when the prompts
+   * have one length; with prompts of different lengths each step may complete different rows.
+   */
+  sequences: number[];
 }
 
 /** Options of {@link generate}; every field is optional and defaults follow HF's `generate`. */
 export interface GenerateOptions {
   /** Total sequence length, prompt and SOS included. Default and maximum: `nPositions + 1`. */
   maxLength?: number;
+  /**
+   * Tokens to generate after each prompt row, whatever its length (HF's `max_new_tokens`); wins over
+   * `maxLength` when both are given. A row may not outgrow a whole image (`nPositions + 1`).
+   */
+  maxNewTokens?: number | null;
   /** Sample from the warped distribution instead of greedy argmax. Default false. */
   doSample?: boolean;
   /** Sampling only: divide logits by this (> 0). Default 1. */
@@ -66,7 +82,10 @@ export interface GenerateOptions {
   firstStream?: number;
   /** Copies per prompt row (HF `repeat_interleave`); needs `doSample` when > 1. Default 1. */
   numReturnSequences?: number;
-  /** Prompt rows, each `[SOS, ...pixels]`, all of the same length. Default `[[SOS]]` × `batchSize`. */
+  /**
+   * Prompt rows, each `[SOS, ...pixels]`. Rows may differ in length: each then gives the tokens it
+   * gives alone. Default `[[SOS]]` × `batchSize`.
+   */
   prompt?: readonly (readonly number[])[];
   /** Number of prompt rows when `prompt` is unset (default 1); must equal `prompt.length` otherwise. */
   batchSize?: number;
@@ -79,7 +98,11 @@ export interface GenerateOptions {
   onRow?: (event: RowEvent) => unknown;
   /** Checked before and after every decoder step; aborting rejects with an `AbortError`. */
   signal?: AbortSignalLike;
-  /** Return the raw per-step logits. Default false. */
+  /**
+   * Return the scores of every step, as HF does: the raw logits when greedy, the warped scores
+   * (temperature, top-k, top-p; removed tokens −Infinity) the token was sampled from when sampling.
+   * Default false.
+   */
   outputScores?: boolean;
 }
 
@@ -87,6 +110,10 @@ export interface GenerateOptions {
 export interface GenerateResult {
   /** `[B * numReturnSequences][maxLength]` token ids: prompt (SOS included) + generated pixels. */
   sequences: number[][];
-  /** With `outputScores`: one `[B * numReturnSequences, vocabSize - 1]` matrix of raw logits per step. */
+  /**
+   * With `outputScores`: per step, one `[B * numReturnSequences, vocabSize - 1]` matrix of the scores
+   * each row's token was picked from (see {@link GenerateOptions.outputScores}); a row that is done
+   * (a shorter task in a batch of prompts of different lengths) is NaN.
+   */
   scores?: Float32Array[];
 }

@@ -33,8 +33,8 @@ interface CacheBuffers {
  * and QuickGelu run as ONNX Runtime's fused kernels (com.microsoft), a rounding apart from the
  * reference. There is no attention mask: every position is real.
  *
- * Inputs: `input_ids` [B,T], `position_ids` [B,T] int64, `cache_bias` [1,1,1,S] float32 (0 for
- * filled cache slots, finfo.min for empty ones) and per layer `cache.{i}.key_t` [B,H,D,S] (keys
+ * Inputs: `input_ids` [B,T], `position_ids` [B,T] int64, `cache_bias` [1,1,1,S] or [B,1,1,S]
+ * float32 (0 for filled cache slots, finfo.min for empty ones; per row when rows differ) and per layer `cache.{i}.key_t` [B,H,D,S] (keys
  * transposed) and `cache.{i}.value` [B,H,S,D]. Outputs: `logits` (the last position by default),
  * `last_hidden_state` and this call's `new.{i}.key_t` [B,H,D,T] and `new.{i}.value` [B,H,T,D],
  * which the caller appends to its buffers.
@@ -53,7 +53,8 @@ export function buildDecodeGraph(
 
   const inputIds = g.input('input_ids', I64, ['batch', 'sequence']);
   const positionIds = g.input('position_ids', I64, ['batch', 'sequence']);
-  const cacheBias = g.input('cache_bias', F32, [1, 1, 1, 'capacity']);
+  // One mask for the batch, or one per row when rows hold different numbers of tokens.
+  const cacheBias = g.input('cache_bias', F32, ['bias_batch', 1, 1, 'capacity']);
   const cache = Array.from({ length: nLayer }, (_, i) => ({
     keyT: g.input(`cache.${i}.key_t`, F32, ['batch', H, D, 'capacity']),
     value: g.input(`cache.${i}.value`, F32, ['batch', H, 'capacity', D]),

@@ -36,7 +36,7 @@ export interface ImageGPTGraphOptionsWithAttention extends ImageGPTGraphOptions 
  * per layer i, `past_key_values.{i}.key` / `.value` [B,H,P,D] float32 (P may be 0). Outputs:
  * `logits` ([B,T,V−1] causal, [B,num_labels] classifier, none for base), `pooled` [B,C]
  * (classifier), `present.{i}.key` / `.value` [B,H,P+T,D], `last_hidden_state` [B,T,C] and, if
- * asked, `hidden_states.{0..n_layer}`.
+ * asked, `hidden_states.{0..n_layer}` and `attentions.{0..n_layer−1}` [B,H,T,P+T].
  *
  * For one release the deprecated `attention` option still builds the decode graph (`fast`, see
  * {@link buildDecodeGraph}) or the prefill graph (`fused`, see {@link buildPrefillGraph}).
@@ -50,7 +50,19 @@ export function buildImageGPTGraphWithAttention(
   checkpoint: Checkpoint,
   options: ImageGPTGraphOptionsWithAttention,
 ): ModelArtifact {
-  const { attention = 'reference', withPast, outputHiddenStates, logits = 'all', ...common } = options;
+  const {
+    attention = 'reference',
+    withPast,
+    outputHiddenStates,
+    outputAttentions,
+    logits = 'all',
+    ...common
+  } = options;
+  if (attention !== 'reference' && outputAttentions) {
+    throw new Error(
+      `buildImageGPTGraph: the ${attention} graph has no attentions outputs (its kernels never form them); use attention: "reference"`,
+    );
+  }
   switch (attention) {
     case 'reference':
       return buildImageGPTGraph(config, checkpoint, options);

@@ -9,6 +9,7 @@ import type { GraphBuilder } from './graph-builder.js';
 import { layerNorm } from './layer-norm.js';
 import { finishModelGraph, type ModelGraphOptions, startModelGraph } from './model-graph.js';
 import {
+  attentionOutputs,
   hiddenStateNames,
   hiddenStateOutputs,
   lastPosition,
@@ -31,6 +32,12 @@ export interface ImageGPTGraphOptions extends ModelGraphOptions {
   readonly withPast?: boolean;
   /** Which positions get logits (causal head): `all` (default) or only the `last` of each row. */
   readonly logits?: 'all' | 'last';
+  /**
+   * Also output `attentions.0 … attentions.{n_layer−1}`, each layer's softmax probabilities
+   * [B,H,T,P+T] (HF's `output_attentions`). Off by default: as graph outputs they could not share
+   * memory, and together they grow with n_layer·T².
+   */
+  readonly outputAttentions?: boolean;
 }
 
 /**
@@ -41,7 +48,7 @@ export interface ImageGPTGraphOptions extends ModelGraphOptions {
  * per layer i, `past_key_values.{i}.key` / `.value` [B,H,P,D] float32 (P may be 0). Outputs:
  * `logits` ([B,T,V−1] causal, [B,num_labels] classifier, none for base), `pooled` [B,C]
  * (classifier), `present.{i}.key` / `.value` [B,H,P+T,D], `last_hidden_state` [B,T,C] and, if
- * asked, `hidden_states.{0..n_layer}`.
+ * asked, `hidden_states.{0..n_layer}` and `attentions.{0..n_layer−1}` [B,H,T,P+T].
  *
  * @example
  * const artifact = buildImageGPTGraph(config, checkpoint, { head: 'causal' });
@@ -53,7 +60,7 @@ export function buildImageGPTGraph(
   options: ImageGPTGraphOptions,
 ): ModelArtifact {
   const { nLayer, nHead: H, headDim: D } = config;
-  const { outputHiddenStates = false, withPast = true } = options;
+  const { outputHiddenStates = false, withPast = true, outputAttentions = false } = options;
   const lastOnly = options.logits === 'last';
   const hiddenName = hiddenStateNames(outputHiddenStates);
   const { g, w } = startModelGraph(config, checkpoint, options);
@@ -77,8 +84,10 @@ export function buildImageGPTGraph(
   for (let i = 0; i < nLayer; i++) {
     const p = `${w.prefix}h.${i}.`;
     x = g.scoped(`h.${i}`, () => {
-      // attn also returns `probs`, the softmax of each head (HF's output_attentions).
-      const a = g.op('Add', [x, attn(ln(x, `${p}ln_1.weight`), i).output]);
+      // attn also returns `probs`, the softmax of each head: HF's output_attentions.
+      const { output, probs } = attn(ln(x, `${p}ln_1.weight`), i);
+      if (outputAttentions) g.op('Identity', [probs], {}, `attentions.${i}`);
+      const a = g.op('Add', [x, output]);
       // HF's hidden_states[i+1] is block i's output, except the last entry, which comes after ln_f.
       const out = i < nLayer - 1 ? hiddenName(i + 1) : undefined;
       return g.op('Add', [a, mlp(ln(a, `${p}ln_2.weight`), `${p}mlp.`)], {}, out);
@@ -91,6 +100,7 @@ export function buildImageGPTGraph(
   modelHead(g, config, w, options.head, last, lastOnly);
   if (withPast) presentOutputs(g, config);
   hiddenStateOutputs(g, config, last, { lastOnly, outputHiddenStates });
+  if (outputAttentions) attentionOutputs(g, config);
   return finishModelGraph(g, config, checkpoint, options, 'reference');
 }
 

@@ -67,3 +67,9 @@ export function hiddenStateOutputs(
   for (let i = 0; i <= config.nLayer; i++)
     g.output(`hidden_states.${i}`, F32, ['batch', 'sequence', config.nEmbd]);
 }
+
+/** Declares `attentions.{i}` [B,H,T,P+T] for every layer (the blocks name the values). */
+export function attentionOutputs(g: GraphBuilder, config: ImageGPTConfig): void {
+  for (let i = 0; i < config.nLayer; i++)
+    g.output(`attentions.${i}`, F32, ['batch', config.nHead, 'sequence', 'total_sequence']);
+}

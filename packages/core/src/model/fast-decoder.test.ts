@@ -135,6 +135,54 @@ describe('FastDecoder', () => {
     expect(Array.from(values.subarray(0, 6 * 8)).filter((_, j) => j % 8 === 0)).toEqual([1, 1, 1, 2, 3, 0]);
   });
 
+  it('runs prompts of different lengths each on its own, then steps every row at its own position', async () => {
+    const rec = backend();
+    const runner = await ImageGPTRunner.create({ backend: rec.backend, config, checkpoint, head: 'causal' });
+    const decoder = runner.createDecoder(2);
+    const min = -3.4028234663852886e38;
+    // Two batch-1 runs, each on a view of its row's slice of the buffers (no copy).
+    const prompts = await decoder.next([[4, 1, 2], [4]]);
+    expect(Array.from(prompts)).toEqual(new Array(8).fill(1));
+    const [row0, row1] = rec.calls as [Call, Call];
+    expect(row0.feeds['cache.0.key_t']?.dims).toEqual([1, 2, 8, 6]);
+    const view = row1.feeds['cache.0.key_t']?.data as Float32Array;
+    expect([view.length, view.byteOffset]).toEqual([2 * 8 * 6, 2 * 8 * 6 * 4]);
+    expect(Array.from(row1.feeds.position_ids?.data as BigInt64Array)).toEqual([0n]);
+    expect(decoder.length).toBe(3);
+    // One batched step: positions and masks per row.
+    await decoder.next([[3], [0]]);
+    const step = rec.calls[2] as Call;
+    expect(Array.from(step.feeds.position_ids?.data as BigInt64Array)).toEqual([3n, 1n]);
+    expect(step.feeds.cache_bias?.dims).toEqual([2, 1, 1, 6]);
+    expect(Array.from(step.feeds.cache_bias?.data as Float32Array)).toEqual([
+      0,
+      0,
+      0,
+      min,
+      min,
+      min,
+      0,
+      min,
+      min,
+      min,
+      min,
+      min,
+    ]);
+    // A row given no tokens gets a stand-in that is not kept, and NaN logits.
+    const done = await decoder.next([[2], []]);
+    expect(Array.from(done.subarray(0, 4))).toEqual([2, 2, 2, 2]);
+    expect(Array.from(done.subarray(4)).every(Number.isNaN)).toBe(true);
+    expect(Array.from((rec.calls[3] as Call).feeds.position_ids?.data as BigInt64Array)).toEqual([4n, 2n]);
+    const keyT = (rec.calls[3] as Call).feeds['cache.0.key_t']?.data as Float32Array;
+    // Row 0: its prompt (run 1), then steps 3 and 4; row 1: its prompt (run 2) and step 3 only.
+    expect(Array.from(keyT.subarray(0, 6))).toEqual([1000, 1001, 1002, 3000, 4000, 0]);
+    expect(Array.from(keyT.subarray(96, 102))).toEqual([2000, 3000, 0, 0, 0, 0]);
+    await expect(decoder.next([[], []])).rejects.toThrow(/rows are empty/);
+    await expect(decoder.next([[1], [1, 2, 3, 4, 0]])).rejects.toThrow(
+      /inputIds\[1\]: 2 cached \+ 5 tokens exceed/,
+    );
+  });
+
   it('grows its buffers a chunk at a time and keeps what they held', async () => {
     const long = ImageGPTConfig.fromJSON({
       vocab_size: 5,

@@ -3,8 +3,7 @@ import type { BackendSession, HostTensor } from '../backend/backend.js';
 import { FLOAT32_MIN } from '../graph/attention.js';
 import type { Decoder } from './decoder.js';
 import { int64Matrix } from './host-tensors.js';
-import { ModelInputError } from './model-input-error.js';
-import { checkIntegerRows } from './validate-inputs.js';
+import { checkDecoderRows } from './validate-inputs.js';
 
 /** Cache slots are added this many at a time, so a regrowth (and its copy) happens once per chunk. */
 const CAPACITY_STEP = 64;
@@ -21,8 +20,13 @@ interface LayerCache {
  * buffers; each step returns only the new tokens' keys and values, which are appended here. In
  * onnxruntime-node the buffers are wrapped, not copied, so per step nothing proportional to the
  * cache crosses the JS boundary. onnxruntime-web copies every CPU input into the wasm heap on each
- * run, so there the cache is still copied per step (keeping it on the GPU is future work). Every
- * position is real (no padding), which is how generation feeds it.
+ * run, so there the cache is still copied per step (keeping it on the GPU is future work).
+ *
+ * Every position is real (no padding). Rows may hold different numbers of tokens: prompts of
+ * different lengths are each run on their own (batch 1, on a view of the row's slice of the
+ * buffers), then every step runs the whole batch, each row at its own position with its own mask
+ * over the cache slots. Rows of one length, as generation mostly feeds them, run as one batch
+ * throughout with one mask.
  */
 export class FastDecoder implements Decoder {
   readonly batchSize: number;
@@ -30,7 +34,8 @@ export class FastDecoder implements Decoder {
   readonly #config: ImageGPTConfig;
   #layers: LayerCache[] = [];
   #capacity = 0;
-  #length = 0;
+  /** Tokens held per row. */
+  #lengths: number[];
   #busy = false;
   #disposed = false;
 
@@ -39,82 +44,172 @@ export class FastDecoder implements Decoder {
     this.#session = session;
     this.#config = config;
     this.batchSize = batchSize;
+    this.#lengths = new Array<number>(batchSize).fill(0);
   }
 
   get length(): number {
-    return this.#length;
+    return Math.max(...this.#lengths);
+  }
+
+  get lengths(): readonly number[] {
+    return [...this.#lengths];
   }
 
   async next(tokens: readonly (readonly number[])[]): Promise<Float32Array> {
     if (this.#disposed) throw new Error('Decoder: next() after dispose()');
     if (this.#busy)
       throw new Error('Decoder: next() called before the previous call finished; await each step');
-    const { nLayer, nHead: H, headDim: D, nPositions, vocabSize } = this.#config;
-    const B = this.batchSize;
-    if (!Array.isArray(tokens) || tokens.length !== B) {
-      throw new ModelInputError(
-        'tokens',
-        `has ${Array.isArray(tokens) ? tokens.length : 'no'} rows, expected batchSize = ${B}`,
-      );
-    }
-    const T = checkIntegerRows('inputIds', tokens, 0, vocabSize - 1, 'a token id');
-    if (T === 0) throw new ModelInputError('inputIds', 'rows are empty, expected at least one token per row');
-    const P = this.#length;
-    if (P + T > nPositions) {
-      throw new ModelInputError(
-        'inputIds',
-        `${P > 0 ? `${P} cached + ` : ''}${T} tokens exceed n_positions = ${nPositions}`,
-      );
-    }
+    const { nPositions, vocabSize } = this.#config;
+    const counts = checkDecoderRows(tokens, this.batchSize, this.#lengths, nPositions, vocabSize);
     const session = this.#session();
     this.#busy = true;
     try {
       if (this.#capacity === 0) this.#grow(Math.min(nPositions, CAPACITY_STEP));
-      const S = this.#capacity;
-      // Empty slots get finfo.min, so their softmax weight is exactly 0.
-      const bias = new Float32Array(S).fill(FLOAT32_MIN);
-      bias.fill(0, 0, P);
-      const feeds: Record<string, HostTensor> = {
-        input_ids: int64Matrix(tokens),
-        position_ids: int64Matrix(
-          Array.from({ length: B }, () => Array.from({ length: T }, (_, t) => P + t)),
-        ),
-        cache_bias: { type: 'float32', dims: [1, 1, 1, S], data: bias },
-      };
-      const fetches = ['logits'];
-      this.#layers.forEach((layer, i) => {
-        feeds[`cache.${i}.key_t`] = { type: 'float32', dims: [B, H, D, S], data: layer.keyT };
-        feeds[`cache.${i}.value`] = { type: 'float32', dims: [B, H, S, D], data: layer.value };
-        fetches.push(`new.${i}.key_t`, `new.${i}.value`);
-      });
-      const out = await session.run(feeds, fetches);
-      if (this.#disposed) throw new Error('Decoder: disposed while a step was running');
-      const get = (name: string) => {
-        const t = out[name];
-        if (t === undefined) throw new Error(`Decoder: the session did not return "${name}"`);
-        return t.data as Float32Array;
-      };
-      if (P + T > this.#capacity)
-        this.#grow(Math.min(nPositions, Math.ceil((P + T) / CAPACITY_STEP) * CAPACITY_STEP));
-      const cap = this.#capacity;
-      for (let i = 0; i < nLayer; i++) {
-        const layer = this.#layers[i] as LayerCache;
-        const keyT = get(`new.${i}.key_t`); // [B,H,D,T]
-        const value = get(`new.${i}.value`); // [B,H,T,D]
-        for (let bh = 0; bh < B * H; bh++) {
-          for (let d = 0; d < D; d++) {
-            const from = (bh * D + d) * T;
-            layer.keyT.set(keyT.subarray(from, from + T), (bh * D + d) * cap + P);
-          }
-          layer.value.set(value.subarray(bh * T * D, (bh + 1) * T * D), (bh * cap + P) * D);
-        }
+      const V = vocabSize - 1;
+      const first = counts[0] as number;
+      const uniform = counts.every((T) => T === first) && this.#lengths.every((P) => P === this.#lengths[0]);
+      if (uniform) return await this.#run(session, tokens, undefined);
+      if (counts.every((T) => T <= 1)) return await this.#run(session, tokens, counts);
+      // Rows of different lengths (prompts): each on its own, the others' logits NaN.
+      const logits = new Float32Array(this.batchSize * V).fill(Number.NaN);
+      for (let b = 0; b < this.batchSize; b++) {
+        if (counts[b] === 0) continue;
+        logits.set(await this.#runRow(session, b, tokens[b] as readonly number[]), b * V);
       }
-      this.#length = P + T;
-      // [B, 1, V−1]: already the last position of each row, row-major.
-      return get('logits');
+      return logits;
     } finally {
       this.#busy = false;
     }
+  }
+
+  /**
+   * One batched run. `counts` undefined: every row gets T tokens after the same P. Otherwise each
+   * row gets at most one token after its own length; a row given none is fed a stand-in that is
+   * neither kept nor reported (its logits are NaN).
+   */
+  async #run(
+    session: BackendSession,
+    tokens: readonly (readonly number[])[],
+    counts: readonly number[] | undefined,
+  ): Promise<Float32Array> {
+    const { nPositions, vocabSize } = this.#config;
+    const B = this.batchSize;
+    const S = this.#capacity;
+    const T = counts === undefined ? (tokens[0] as readonly number[]).length : 1;
+    const lengths = this.#lengths;
+    let bias: HostTensor;
+    if (counts === undefined) {
+      // Empty slots get finfo.min, so their softmax weight is exactly 0.
+      const shared = new Float32Array(S).fill(FLOAT32_MIN);
+      shared.fill(0, 0, lengths[0]);
+      bias = { type: 'float32', dims: [1, 1, 1, S], data: shared };
+    } else {
+      const perRow = new Float32Array(B * S).fill(FLOAT32_MIN);
+      for (let b = 0; b < B; b++) perRow.fill(0, b * S, b * S + (lengths[b] as number));
+      bias = { type: 'float32', dims: [B, 1, 1, S], data: perRow };
+    }
+    const ids = tokens.map((row) => (row.length === 0 ? [0] : row));
+    const positions = lengths.map((P) =>
+      Array.from({ length: T }, (_, t) => Math.min(P + t, nPositions - 1)),
+    );
+    const out = await session.run(
+      this.#feeds(int64Matrix(ids), int64Matrix(positions), bias, (layer) => layer),
+      this.#fetches(),
+    );
+    if (this.#disposed) throw new Error('Decoder: disposed while a step was running');
+    const keep = counts === undefined ? new Array<number>(B).fill(T) : counts;
+    this.#append(out, keep, T);
+    // [B, 1, V−1]: already the last position of each row, row-major.
+    const logits = output(out, 'logits');
+    const V = vocabSize - 1;
+    keep.forEach((n, b) => {
+      if (n === 0) logits.fill(Number.NaN, b * V, (b + 1) * V);
+    });
+    return logits;
+  }
+
+  /** Row `b`'s tokens on their own: a batch-1 run on views of the row's slice of every buffer. */
+  async #runRow(session: BackendSession, b: number, row: readonly number[]): Promise<Float32Array> {
+    const { nHead: H, headDim: D } = this.#config;
+    const S = this.#capacity;
+    const P = this.#lengths[b] as number;
+    const bias = new Float32Array(S).fill(FLOAT32_MIN);
+    bias.fill(0, 0, P);
+    const slice = (data: Float32Array) => data.subarray(b * H * D * S, (b + 1) * H * D * S);
+    const out = await session.run(
+      this.#feeds(
+        int64Matrix([row]),
+        int64Matrix([row.map((_, t) => P + t)]),
+        { type: 'float32', dims: [1, 1, 1, S], data: bias },
+        (layer) => ({ keyT: slice(layer.keyT), value: slice(layer.value) }),
+        1,
+      ),
+      this.#fetches(),
+    );
+    if (this.#disposed) throw new Error('Decoder: disposed while a step was running');
+    const counts = new Array<number>(this.batchSize).fill(0);
+    counts[b] = row.length;
+    this.#append(out, counts, row.length, b);
+    return output(out, 'logits');
+  }
+
+  #feeds(
+    inputIds: HostTensor,
+    positionIds: HostTensor,
+    cacheBias: HostTensor,
+    view: (layer: LayerCache) => LayerCache,
+    rows = this.batchSize,
+  ): Record<string, HostTensor> {
+    const { nHead: H, headDim: D } = this.#config;
+    const S = this.#capacity;
+    const feeds: Record<string, HostTensor> = {
+      input_ids: inputIds,
+      position_ids: positionIds,
+      cache_bias: cacheBias,
+    };
+    this.#layers.forEach((layer, i) => {
+      const { keyT, value } = view(layer);
+      feeds[`cache.${i}.key_t`] = { type: 'float32', dims: [rows, H, D, S], data: keyT };
+      feeds[`cache.${i}.value`] = { type: 'float32', dims: [rows, H, S, D], data: value };
+    });
+    return feeds;
+  }
+
+  #fetches(): string[] {
+    return ['logits', ...this.#layers.flatMap((_, i) => [`new.${i}.key_t`, `new.${i}.value`])];
+  }
+
+  /**
+   * Appends the run's new keys and values ([R,H,D,T] and [R,H,T,D]) to the buffers: the first
+   * `counts[b]` tokens of each row, after that row's length. `only` is the row a batch-1 run was for.
+   */
+  #append(out: Record<string, HostTensor>, counts: readonly number[], T: number, only?: number): void {
+    const { nLayer, nHead: H, headDim: D, nPositions } = this.#config;
+    const needed = Math.max(...this.#lengths.map((P, b) => P + (counts[b] as number)));
+    if (needed > this.#capacity)
+      this.#grow(Math.min(nPositions, Math.ceil(needed / CAPACITY_STEP) * CAPACITY_STEP));
+    const cap = this.#capacity;
+    for (let i = 0; i < nLayer; i++) {
+      const layer = this.#layers[i] as LayerCache;
+      const keyT = output(out, `new.${i}.key_t`);
+      const value = output(out, `new.${i}.value`);
+      counts.forEach((n, b) => {
+        if (n === 0) return;
+        const P = this.#lengths[b] as number;
+        // Row b of the run's outputs: itself in a batched run, the only row in a batch-1 run.
+        const r = only === undefined ? b : 0;
+        for (let h = 0; h < H; h++) {
+          const src = r * H + h;
+          const dst = b * H + h;
+          for (let d = 0; d < D; d++) {
+            const from = (src * D + d) * T;
+            layer.keyT.set(keyT.subarray(from, from + n), (dst * D + d) * cap + P);
+          }
+          layer.value.set(value.subarray(src * T * D, (src * T + n) * D), (dst * cap + P) * D);
+        }
+      });
+    }
+    this.#lengths = this.#lengths.map((P, b) => P + (counts[b] as number));
   }
 
   /** Reallocates every buffer with `capacity` slots, keeping the filled ones. */
@@ -122,7 +217,7 @@ export class FastDecoder implements Decoder {
     const { nLayer, nHead: H, headDim: D } = this.#config;
     const BH = this.batchSize * H;
     const old = this.#capacity;
-    const filled = this.#length;
+    const filled = Math.min(old, Math.max(...this.#lengths));
     this.#layers = Array.from({ length: nLayer }, (_, i) => {
       const layer: LayerCache = {
         keyT: new Float32Array(BH * D * capacity),
@@ -144,4 +239,11 @@ export class FastDecoder implements Decoder {
     this.#disposed = true;
     this.#layers = [];
   }
+}
+
+/** A float32 output of a run, named in the error when the session left it out. */
+function output(out: Record<string, HostTensor>, name: string): Float32Array {
+  const t = out[name];
+  if (t === undefined) throw new Error(`Decoder: the session did not return "${name}"`);
+  return t.data as Float32Array;
 }

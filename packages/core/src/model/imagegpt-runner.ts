@@ -82,6 +82,9 @@ export class ImageGPTRunner {
   // The fused whole-sequence session, opened on first use; undefined inside when the backend refused it.
   #fusedSession: Promise<BackendSession | undefined> | undefined;
   #buildFused: (() => Promise<BackendSession | undefined>) | undefined;
+  // The reference graph with the attentions outputs, opened on the first outputAttentions call.
+  #attentionSession: Promise<BackendSession> | undefined;
+  #buildAttention: (() => Promise<BackendSession>) | undefined;
   #disposed = false;
 
   private constructor(
@@ -89,6 +92,7 @@ export class ImageGPTRunner {
     decodeSession: BackendSession | undefined,
     buildForward: () => Promise<BackendSession>,
     buildFused: (() => Promise<BackendSession | undefined>) | undefined,
+    buildAttention: () => Promise<BackendSession>,
     fallbacks: GraphFallback[],
   ) {
     this.config = options.config;
@@ -99,6 +103,7 @@ export class ImageGPTRunner {
     this.#decodeSession = decodeSession;
     this.#buildForward = buildForward;
     this.#buildFused = buildFused;
+    this.#buildAttention = buildAttention;
   }
 
   /**
@@ -154,7 +159,23 @@ export class ImageGPTRunner {
               buildPrefillGraph(config, checkpoint, { ...common, outputHiddenStates: true }),
             )
         : undefined;
-    const runner = new ImageGPTRunner(options, decodeSession, buildForward, buildFused, fallbacks);
+    const buildAttention = () =>
+      backend.createSession(
+        buildImageGPTGraph(config, checkpoint, {
+          ...common,
+          outputHiddenStates: true,
+          outputAttentions: true,
+        }),
+        options.sessionOptions,
+      );
+    const runner = new ImageGPTRunner(
+      options,
+      decodeSession,
+      buildForward,
+      buildFused,
+      buildAttention,
+      fallbacks,
+    );
     // Open one session now so a model that cannot load fails here, not on first use. With a fused
     // prefill that is the fused session: a batch job (features, nll) then never opens the others.
     if (decodeSession === undefined) {
@@ -173,6 +194,17 @@ export class ImageGPTRunner {
       this.#buildForward = undefined;
     }
     return this.#forwardSession;
+  }
+
+  /** The reference session with the attentions outputs, opened on first use. */
+  #attention(): Promise<BackendSession> {
+    if (this.#disposed) return Promise.reject(new Error('ImageGPTRunner: forward() after dispose()'));
+    if (this.#attentionSession === undefined) {
+      const build = this.#buildAttention as () => Promise<BackendSession>;
+      this.#attentionSession = build();
+      this.#buildAttention = undefined;
+    }
+    return this.#attentionSession;
   }
 
   /** The fused whole-sequence session when the runner was asked for one and the backend loads it. */
@@ -201,7 +233,9 @@ export class ImageGPTRunner {
     const B = inputIds.length;
     if (T === 0) throw new ModelInputError('inputIds', 'rows are empty, expected at least one token per row');
     const P = checkPast(config, options.past, B);
-    if (P + T > nPositions) {
+    // With explicit positions each one is checked below; the slots may then outnumber n_positions,
+    // as left padding needs (padded slots hold no position of their own).
+    if (options.positionIds === undefined && P + T > nPositions) {
       throw new ModelInputError(
         'inputIds',
         `${P > 0 ? `${P} cached + ` : ''}${T} tokens exceed n_positions = ${nPositions}`,
@@ -234,7 +268,8 @@ export class ImageGPTRunner {
       P === 0 &&
       options.positionIds === undefined &&
       (options.attentionMask === undefined || mask.every((row) => row.every((m) => m === 1)));
-    const fused = plain ? await this.#fused() : undefined;
+    const attentions = options.outputAttentions === true;
+    const fused = plain && !attentions ? await this.#fused() : undefined;
     if (fused === undefined) {
       feeds.attention_mask = int64Matrix(mask);
       for (let i = 0; i < nLayer; i++) {
@@ -252,12 +287,14 @@ export class ImageGPTRunner {
       : [];
     const headNames =
       this.head === 'causal' ? ['logits'] : this.head === 'classifier' ? ['logits', 'pooled'] : [];
-    const session = fused ?? (await this.#forward());
+    const attentionNames = attentions ? Array.from({ length: nLayer }, (_, i) => `attentions.${i}`) : [];
+    const session = fused ?? (await (attentions ? this.#attention() : this.#forward()));
     const out = await session.run(feeds, [
       ...headNames,
       'last_hidden_state',
       ...presentNames,
       ...hiddenNames,
+      ...attentionNames,
     ]);
 
     const get = (name: string): HostTensor => {
@@ -278,6 +315,7 @@ export class ImageGPTRunner {
       presents,
       lastHiddenState,
       ...(options.outputHiddenStates ? { hiddenStates: hiddenNames.map(get) } : {}),
+      ...(attentions ? { attentions: attentionNames.map(get) } : {}),
       ...(this.head === 'classifier' ? { pooled: get('pooled') } : {}),
     };
   }
@@ -309,7 +347,10 @@ export class ImageGPTRunner {
     const forward = this.#forwardSession;
     const decode = this.#decodeSession;
     const fused = this.#fusedSession;
+    const attention = this.#attentionSession;
     this.#forwardSession = undefined;
+    this.#attentionSession = undefined;
+    this.#buildAttention = undefined;
     this.#decodeSession = undefined;
     this.#fusedSession = undefined;
     this.#buildForward = undefined;
@@ -323,6 +364,10 @@ export class ImageGPTRunner {
       decode?.dispose(),
       fused?.then(
         (s) => s?.dispose(),
+        () => undefined,
+      ),
+      attention?.then(
+        (s) => s.dispose(),
         () => undefined,
       ),
     ]);

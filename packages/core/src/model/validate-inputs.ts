@@ -58,3 +58,46 @@ export function checkPast(config: ImageGPTConfig, past: KeyValueCache | undefine
   });
   return P;
 }
+
+/**
+ * Checks the rows of a {@link Decoder.next} call: one per row of the batch, token ids in
+ * 0..vocabSize−1, each row fitting after the tokens it holds (`lengths`) within `nPositions`, and
+ * at least one token in all. Rows may differ in length, and a row may be empty. Returns each row's
+ * token count.
+ */
+export function checkDecoderRows(
+  tokens: readonly (readonly number[])[],
+  batchSize: number,
+  lengths: readonly number[],
+  nPositions: number,
+  vocabSize: number,
+): number[] {
+  if (!Array.isArray(tokens) || tokens.length !== batchSize) {
+    throw new ModelInputError(
+      'tokens',
+      `has ${Array.isArray(tokens) ? tokens.length : 'no'} rows, expected batchSize = ${batchSize}`,
+    );
+  }
+  const counts = tokens.map((row, r) => {
+    if (!Array.isArray(row)) throw new ModelInputError('inputIds', `row ${r} is not an array`);
+    row.forEach((v, c) => {
+      if (!Number.isInteger(v) || v < 0 || v > vocabSize - 1) {
+        throw new ModelInputError(
+          `inputIds[${r}][${c}]`,
+          `is ${String(v)}, expected a token id in 0..${vocabSize - 1}`,
+        );
+      }
+    });
+    const P = lengths[r] as number;
+    if (P + row.length > nPositions) {
+      throw new ModelInputError(
+        r === 0 ? 'inputIds' : `inputIds[${r}]`,
+        `${P > 0 ? `${P} cached + ` : ''}${row.length} tokens exceed n_positions = ${nPositions}`,
+      );
+    }
+    return row.length;
+  });
+  if (counts.every((n) => n === 0))
+    throw new ModelInputError('inputIds', 'rows are empty, expected at least one token per row');
+  return counts;
+}

@@ -13,6 +13,8 @@ export interface CaseMeta {
   case?: string;
   io?: Record<string, { suggested_atol?: number }>;
   tolerance_summary?: { suggested_rtol?: number };
+  /** The classifier's loss (CONFORMANCE.md: it wins over the config's problem_type and HF's rule). */
+  problem_type?: string | null;
   /** Images are `{ file }` objects or bare file names (both occur in the golden set). */
   processors?: { dir: string; images: ({ file: string } | string)[] }[];
 }

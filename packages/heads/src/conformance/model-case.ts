@@ -1,4 +1,4 @@
-import { ImageGPTConfig, type ModelHead } from '@imagegpt/config';
+import { ImageGPTConfig, type ModelHead, PROBLEM_TYPES, type ProblemType } from '@imagegpt/config';
 import {
   type Checkpoint,
   type FileSource,
@@ -9,7 +9,7 @@ import {
 } from '@imagegpt/core';
 import { applyWarpers, softmaxRows } from '@imagegpt/core/generation';
 import { readJsonText } from '@imagegpt/core/io';
-import { causalLoss, crossEntropy } from '../cross-entropy.js';
+import { type ClassifierLabels, causalLoss, classifierLoss, resolveProblemType } from '../cross-entropy.js';
 import {
   type CaseMeta,
   ConformanceCaseError,
@@ -58,6 +58,7 @@ export async function runModelCase(
   }
   const weightFile = checkpoint.source;
   const io = await readCaseIo(files);
+  const problem = problemType(meta, files);
   const head: ModelHead = meta.head === 'ImageGPTForImageClassification' ? 'classifier' : 'causal';
   let runner: ImageGPTRunner;
   try {
@@ -72,7 +73,7 @@ export async function runModelCase(
     options.onOutput?.(o);
   };
   try {
-    const computer = new ModelOutputs(runner, config, io);
+    const computer = new ModelOutputs(runner, config, io, problem);
     for (const name of [...io.keys()].sort()) {
       if (INPUTS.has(name) || ROW_INPUT.test(name)) continue;
       push(await computer.compare(name, outputTolerance(meta, name)));
@@ -81,6 +82,18 @@ export async function runModelCase(
     await runner.dispose();
   }
   return finishReport({ case: caseName(files, meta), kind: 'model', weights, outputs });
+}
+
+/** meta.json's `problem_type` (CONFORMANCE.md: it wins over the config's); an unknown one makes the case unreadable. */
+function problemType(meta: CaseMeta, files: FileSource): ProblemType | undefined {
+  const given = meta.problem_type;
+  if (given === undefined || given === null) return undefined;
+  if (!(PROBLEM_TYPES as readonly unknown[]).includes(given)) {
+    throw new ConformanceCaseError(
+      `${files.location}/meta.json: problem_type is ${JSON.stringify(given)}, expected one of ${PROBLEM_TYPES.join(', ')}`,
+    );
+  }
+  return given as ProblemType;
 }
 
 async function readConfig(files: FileSource): Promise<ImageGPTConfig> {
@@ -105,7 +118,13 @@ class ModelOutputs {
     private readonly runner: ImageGPTRunner,
     private readonly config: ImageGPTConfig,
     private readonly io: Map<string, IoTensor>,
+    private readonly problemType: ProblemType | undefined,
   ) {}
+
+  /** Whether io.safetensors holds an output whose name starts with `prefix`: only then is the attention session opened. */
+  private wants(prefix: string): boolean {
+    return [...this.io.keys()].some((name) => name.startsWith(prefix));
+  }
 
   private forward(key: string, make: () => Promise<ForwardResult>): Promise<ForwardResult> {
     let p = this.memo.get(key);
@@ -127,6 +146,7 @@ class ModelOutputs {
       this.runner.forward(this.input('input_ids'), {
         attentionMask: ioRows(this.io.get('attention_mask')),
         outputHiddenStates: true,
+        outputAttentions: this.wants('attentions.'),
       }),
     );
   }
@@ -147,7 +167,10 @@ class ModelOutputs {
   private async splitB(): Promise<ForwardResult> {
     const a = await this.splitA();
     return this.forward('b', () =>
-      this.runner.forward(this.input('split_input_ids_b'), { past: a.presents }),
+      this.runner.forward(this.input('split_input_ids_b'), {
+        past: a.presents,
+        outputAttentions: this.wants('split_attentions_b.'),
+      }),
     );
   }
 
@@ -189,6 +212,10 @@ class ModelOutputs {
     if ((m = name.match(/^hidden_states\.(\d+)$/)))
       return (await this.main()).hiddenStates?.[Number(m[1])]?.data as Float32Array;
     if ((m = name.match(/^past_key_values\.(\d+)\.(key|value)$/))) return kv(await this.main(), m);
+    if ((m = name.match(/^attentions\.(\d+)$/)))
+      return (await this.main()).attentions?.[Number(m[1])]?.data as Float32Array | undefined;
+    if ((m = name.match(/^split_attentions_b\.(\d+)$/)))
+      return (await this.splitB()).attentions?.[Number(m[1])]?.data as Float32Array | undefined;
     if (name === 'logits_with_position_ids') return (await this.withPositions()).logits.data as Float32Array;
     if (name === 'loss') return [await this.loss()];
     if (name === 'split_logits_a') return (await this.splitA()).logits.data as Float32Array;
@@ -208,12 +235,10 @@ class ModelOutputs {
     const out = await this.main();
     const logits = out.logits.data as Float32Array;
     if (this.runner.head === 'classifier') {
-      const labels = this.io.get('labels')?.int;
-      if (!labels) throw new Error('classifier loss needs `labels`');
-      const k = this.config.numLabels;
-      let sum = 0;
-      for (let b = 0; b < labels.length; b++) sum += crossEntropy(logits, b * k, k, Number(labels[b]));
-      return sum / labels.length;
+      const labels = classifierLabels(this.io.get('labels'));
+      const { numLabels } = this.config;
+      const problem = this.problemType ?? resolveProblemType(this.config.problemType, numLabels, labels);
+      return classifierLoss(logits, labels, numLabels, problem);
     }
     return causalLoss(logits, this.input('input_ids'), this.config.vocabSize - 1);
   }
@@ -262,6 +287,20 @@ class ModelOutputs {
     const warped = applyWarpers(Float32Array.from(scores.float), rowsCount, settings);
     return probs ? softmaxRows(warped, rowsCount) : warped;
   }
+}
+
+/**
+ * The classifier's `labels` as HF reads them: integer labels are class indices (one per row), float
+ * labels of shape [B] one target per row, of shape [B, L] per-label targets.
+ */
+function classifierLabels(t: IoTensor | undefined): ClassifierLabels {
+  if (t === undefined) throw new Error('classifier loss needs `labels`');
+  if (t.int) return Array.from(t.int, Number);
+  const values = Array.from(t.float ?? [], Number);
+  if (t.shape.length <= 1) return values;
+  const [b = 1, ...rest] = t.shape;
+  const width = rest.reduce((a, c) => a * c, 1);
+  return Array.from({ length: b }, (_, r) => values.slice(r * width, (r + 1) * width));
 }
 
 function kv(out: ForwardResult, m: RegExpMatchArray): Float32Array | undefined {

@@ -1,56 +1,13 @@
 import type { ImageGPTConfig, ModelHead } from '@imagegpt/config';
 import { Checkpoint, type WeightTensor } from '@imagegpt/core';
 import { expectedImageGPTWeights } from '@imagegpt/core/graph';
+import { referenceActivation as act } from '@imagegpt/test-kit/math';
 
 // A direct float64 transcription of HF's ImageGPT forward (modeling_imagegpt.py), loop by loop, to
 // check the ONNX graph on configs the goldens do not cover (other activations, attention switches).
 
 const FINFO_MIN = -3.4028234663852886e38;
 type Matrix = number[][]; // [T][C]
-
-function act(name: ImageGPTConfig['activationFunction'], x: number): number {
-  const sig = (v: number) => 1 / (1 + Math.exp(-v));
-  const tanhGelu = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
-  switch (name) {
-    case 'quick_gelu':
-      return x * sig(1.702 * x);
-    case 'gelu':
-      return 0.5 * x * (1 + erf(x / Math.SQRT2));
-    case 'gelu_new':
-    case 'gelu_pytorch_tanh':
-      return tanhGelu(x);
-    case 'gelu_fast':
-      return 0.5 * x * (1 + Math.tanh(x * 0.7978845608 * (1 + 0.044715 * x * x)));
-    case 'relu':
-      return Math.max(0, x);
-    case 'silu':
-    case 'swish':
-      return x * sig(x);
-    case 'tanh':
-      return Math.tanh(x);
-    case 'sigmoid':
-      return sig(x);
-    case 'linear':
-      return x;
-  }
-}
-
-// Abramowitz–Stegun 7.1.26 is too coarse here; this series/continued-fraction pair is exact to ~1e-15.
-function erf(x: number): number {
-  const ax = Math.abs(x);
-  if (ax < 2.5) {
-    let term = ax;
-    let sum = ax;
-    for (let n = 1; n < 60; n++) {
-      term *= (-ax * ax) / n;
-      sum += term / (2 * n + 1);
-    }
-    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  let f = 0;
-  for (let n = 60; n >= 1; n--) f = n / 2 / (ax + f);
-  return Math.sign(x) * (1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f));
-}
 
 /** HF-semantics forward in float64: logits (causal [B][T][V−1], classifier [B][K]) and last hidden state. */
 export function referenceForward(

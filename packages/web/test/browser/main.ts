@@ -5,9 +5,11 @@ import { jpegMarkersWithScans } from '@imagegpt/test-kit/hostile-bytes';
 import {
   type ConformanceReport,
   createWebBackend,
+  DirectoryHandleSink,
   decodeImage,
   FetchFileSource,
   ImageGPTForCausalImageModeling,
+  ImageGPTForImageClassification,
   runConformance,
   toImageData,
   toRawImage,
@@ -49,6 +51,16 @@ export interface BrowserSuite {
   worker(): Promise<{ sequences: number[][]; hasDocument: boolean }>;
   /** The device the backend resolved to, and the WebGPU adapter's description when there is one. */
   device(): Promise<{ device: 'wasm' | 'webgpu'; adapter?: string; webgpuBackendStarted?: boolean }>;
+  /**
+   * Loads a golden classifier case, saves it into the origin-private file system and reads the
+   * files back: their SHA-256 digests and texts, and the error of a second save without force.
+   */
+  saveCheck(caseName: string): Promise<{
+    written: string[];
+    sha256: Record<string, string>;
+    texts: Record<string, string>;
+    again: string;
+  }>;
   /** Loads the embedded model twice through the Cache API (the named cache emptied first). */
   cacheCheck(cacheName: string): Promise<{ cachedUrls: string[]; sameTokens: boolean; tokens: number[][] }>;
   /**
@@ -350,6 +362,39 @@ async function hubCheck(
   return { cachedUrls, sameTokens: JSON.stringify(runs[0]) === JSON.stringify(runs[1]), tokens: runs[0]! };
 }
 
+async function saveCheck(caseName: string) {
+  const model = await ImageGPTForImageClassification.fromPretrained(
+    new URL(`/golden/${caseName}/`, location.href),
+    {
+      backend,
+      cache: false,
+    },
+  );
+  const root = await navigator.storage.getDirectory();
+  await root.removeEntry('saved', { recursive: true }).catch(() => undefined);
+  const folder = await root.getDirectoryHandle('saved', { create: true });
+  try {
+    const written = await model.savePretrained(folder);
+    const sha256: Record<string, string> = {};
+    const texts: Record<string, string> = {};
+    for (const name of written) {
+      const bytes = await (await (await folder.getFileHandle(name)).getFile()).arrayBuffer();
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+      sha256[name] = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+      if (name.endsWith('.json')) texts[name] = new TextDecoder().decode(bytes);
+    }
+    const again = await model.savePretrained(new DirectoryHandleSink(folder, 'saved')).then(
+      () => 'no error',
+      (e: Error) => e.message,
+    );
+    row('checks', [`savePretrained ${caseName} into the origin-private file system`], written.length > 0);
+    return { written, sha256, texts, again };
+  } finally {
+    await model.dispose();
+    await root.removeEntry('saved', { recursive: true }).catch(() => undefined);
+  }
+}
+
 window.igpt = {
   crossOriginIsolated: globalThis.crossOriginIsolated,
   threads,
@@ -360,6 +405,7 @@ window.igpt = {
   device: deviceInUse,
   cacheCheck,
   hubCheck,
+  saveCheck,
 };
 status.textContent = 'ready';
 document.title = 'ready';
