@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sharedPath } from '@imagegpt/test-kit';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +70,32 @@ describe('igpt generate', () => {
     const { tokens } = JSON.parse(readFileSync(join(dir, 't.json'), 'utf8'));
     expect(tokens).toHaveLength(2);
     expect(tokens[0]).toEqual(tokens[1]);
+  });
+
+  it("takes sampling defaults from the model's generation_config.json; a flag given wins", () => {
+    const dir = tempDir();
+    const model = join(dir, 'model');
+    cpSync(sharedPath('models', 'igpt-mnist-16'), model, { recursive: true });
+    rmSync(join(model, 'pytorch_model.bin'));
+    writeFileSync(join(model, 'generation_config.json'), JSON.stringify({ do_sample: false }));
+    const run = (name: string, extra: string[]) => {
+      const file = join(dir, `${name}.json`);
+      json(
+        igpt(
+          ['generate', '--model', model, '--n', '2', '--seed', '3', '--out', join(dir, `${name}.png`)].concat(
+            ['--save-tokens', file, '--json'],
+            extra,
+          ),
+        ),
+      );
+      return JSON.parse(readFileSync(file, 'utf8')) as { greedy: boolean; tokens: number[][] };
+    };
+    const fromFile = run('file', []);
+    expect(fromFile.greedy).toBe(true);
+    expect(fromFile.tokens[0]).toEqual(fromFile.tokens[1]);
+    const flagged = run('flag', ['--temperature', '1']);
+    expect(flagged.greedy).toBe(false);
+    expect(flagged.tokens[0]).not.toEqual(flagged.tokens[1]);
   });
 
   it('images depend on the seed alone: the same for any --batch, and seeds 3 and 4 share none', () => {

@@ -78,7 +78,10 @@ export function sampling(cmd: Command): Command {
       new Option('--seed <seed>', 'random seed (default: random, printed)').argParser(int('--seed', 0)),
     )
     .addOption(
-      new Option('--temperature <t>', 'sampling temperature')
+      new Option(
+        '--temperature <t>',
+        "sampling temperature (default: the model's generation_config.json, else 1); --top-k and --top-p also default to that file's",
+      )
         .default(1)
         .argParser(num('--temperature', 1e-6, 100)),
     )

@@ -11,6 +11,7 @@ import {
   readImages,
   readModelConfig,
   resolveSeed,
+  samplingSettings,
   seconds,
   writeOutput,
 } from './shared.js';
@@ -59,7 +60,8 @@ Examples:
   $ igpt complete digit.png --fraction 0.5 --n 4 --seed 7
   $ igpt complete a.png b.png --rows 6 --out halves.png`,
     )
-    .action(async (paths: string[], flags: CompleteFlags) => {
+    .action(async (paths: string[], flags: CompleteFlags, cmd: Command) => {
+      const spec = await samplingSettings(cmd, flags, flags.model);
       checkOutputs([flags.out], flags.force);
       if (flags.fraction !== undefined && flags.fraction >= 1) {
         throw new CliError(
@@ -102,10 +104,10 @@ Examples:
             const result = await model.generate({
               prompt: [[model.config.sosTokenId, ...prefix]],
               numReturnSequences: flags.n,
-              doSample: true,
-              temperature: flags.temperature,
-              topK: flags.topK ?? 0,
-              topP: flags.topP,
+              doSample: !spec.greedy,
+              temperature: spec.temperature,
+              topK: spec.topK,
+              topP: spec.topP,
               seed,
               // One seed for the run: completion j of image i is stream i * n + j.
               firstStream: i * flags.n,

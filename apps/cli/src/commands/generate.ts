@@ -16,6 +16,7 @@ import {
   modelRef,
   readModelProcessor,
   resolveSeed,
+  samplingSettings,
   seconds,
   writeOutput,
 } from './shared.js';
@@ -84,12 +85,7 @@ Examples:
       const seed = resolveSeed(flags.seed);
       const started = performance.now();
       const batch = Math.min(flags.batch ?? 8, flags.n);
-      const spec: SamplingSpec = {
-        greedy: flags.greedy === true,
-        temperature: flags.temperature,
-        topK: flags.topK ?? 0,
-        ...(flags.topP === undefined ? {} : { topP: flags.topP }),
-      };
+      const spec: SamplingSpec = await samplingSettings(cmd, flags, flags.model);
 
       // Read before any sampling: a model that cannot turn tokens into pixels is refused first.
       let processor: ImageGPTImageProcessor;
@@ -149,14 +145,14 @@ Examples:
         const images: RawImage[] = tokens.map((ids) => processor.decode(ids, { width, height }));
         const payload = `${JSON.stringify({
           model: modelName(flags.model),
-          greedy: flags.greedy === true,
+          greedy: spec.greedy,
           seed,
           // Image i drew from random stream i of the seed: the tokens do not depend on `batch`.
           batchIndependent: true,
           batch,
-          temperature: flags.greedy ? null : flags.temperature,
-          topK: flags.topK ?? null,
-          topP: flags.topP ?? null,
+          temperature: spec.greedy ? null : spec.temperature,
+          topK: spec.greedy || spec.topK === 0 ? null : spec.topK,
+          topP: spec.greedy ? null : (spec.topP ?? null),
           width,
           height,
           tokens,

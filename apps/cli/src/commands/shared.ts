@@ -2,8 +2,11 @@ import { randomInt } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
+import { readJsonText } from '@imagegpt/core/io';
 import {
   downloadModel,
+  GENERATION_CONFIG_FILE,
+  GenerationConfig,
   IMAGE_FILE_EXTENSIONS,
   type ImageGPTConfig,
   ImageGPTForCausalImageModeling,
@@ -16,7 +19,8 @@ import {
   readImage,
   writeFileAtomic,
 } from '@imagegpt/node';
-import type { ModelRef } from '@imagegpt/queue';
+import type { ModelRef, SamplingSpec } from '@imagegpt/queue';
+import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 import { EMBEDDED, type GlobalOptions } from '../context.js';
 import type { HubModelFlag } from '../hub-model.js';
@@ -149,6 +153,43 @@ export async function readModelProcessor(dir: string | undefined): Promise<Image
     );
   }
   return processor;
+}
+
+/** The sampling flags `generate` and `complete` share. */
+export interface SamplingFlags {
+  temperature: number;
+  topK?: number;
+  topP?: number;
+  greedy?: boolean;
+}
+
+/**
+ * The sampling settings of a run: each flag given on the command line wins; a flag left out takes
+ * what the model's generation_config.json sets (do_sample, temperature, top_k, top_p, as the API's
+ * `generate` applies them); the rest are the CLI's defaults (sampling, temperature 1, every token).
+ */
+export async function samplingSettings(
+  cmd: Command,
+  flags: SamplingFlags,
+  dir: string | undefined,
+): Promise<SamplingSpec> {
+  const files = modelFiles(dir, 'causal');
+  const defaults = (await files.exists(GENERATION_CONFIG_FILE))
+    ? GenerationConfig.parse(
+        await readJsonText(files, GENERATION_CONFIG_FILE),
+        join(files.location, GENERATION_CONFIG_FILE),
+      ).defaults()
+    : undefined;
+  const given = (name: keyof SamplingFlags) => cmd.getOptionValueSource(name) === 'cli';
+  const anySampling = given('temperature') || given('topK') || given('topP');
+  const greedy = given('greedy') ? flags.greedy === true : !anySampling && defaults?.doSample === false;
+  const topP = given('topP') ? flags.topP : (defaults?.topP ?? undefined);
+  return {
+    greedy,
+    temperature: given('temperature') ? flags.temperature : (defaults?.temperature ?? flags.temperature),
+    topK: given('topK') ? (flags.topK ?? 0) : (defaults?.topK ?? 0),
+    ...(topP === undefined ? {} : { topP }),
+  };
 }
 
 /** Loads the classifier from --model or the embedded one. */
