@@ -1,6 +1,7 @@
 // The docs' TypeScript blocks (READMEs and the hand-written pages of apps/docs) against the real
 // packages: every block type-checks, and every `ts run` block runs in Node. The `ts run-browser`
-// blocks run in Chromium in the browser tests (tooling/scripts/browser/scenarios/docs-snippets.mjs).
+// blocks run in Chromium on the page of a Vite app built from the packed packages
+// (tooling/packaging/packed-tests.mjs), as a user's app would run them.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -6,7 +6,8 @@
 // ignore the rest of the line):
 //   ```ts              type-checked against the real packages
 //   ```ts run          type-checked, then run in Node
-//   ```ts run-browser  type-checked, then run in headless Chromium
+//   ```ts run-browser  type-checked, then run in headless Chromium (packed-tests.mjs: a page with a
+//                      <canvas>, the embedded model served at /models/igpt-mnist-16/)
 // A block may lean on names it does not define (`model`, `images`): an HTML comment right before the
 // fence, invisible on GitHub and on the site, declares them for the type-check:
 //   <!-- snippet-setup
