@@ -24,7 +24,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
@@ -200,8 +200,17 @@ function writeProject(dir, deps, tarballs, devDeps = {}) {
 }
 
 // Inside `npm test`, npm sets npm_* variables of its own run; the installs must behave as in a
-// user's empty folder, so only the registry, cache and user config settings are passed on.
-const KEPT_NPM = new Set(['npm_config_registry', 'npm_config_cache', 'npm_config_userconfig']);
+// user's empty folder, so only the registry, cache, proxy and user config settings are passed on.
+const KEPT_NPM = new Set([
+  'npm_config_registry',
+  'npm_config_cache',
+  'npm_config_userconfig',
+  'npm_config_proxy',
+  'npm_config_https_proxy',
+  'npm_config_noproxy',
+  'npm_config_cafile',
+  'npm_config_strict_ssl',
+]);
 const NPM_ENV = {
   ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) || KEPT_NPM.has(k))),
   ONNXRUNTIME_NODE_INSTALL: 'skip',
@@ -252,15 +261,12 @@ const byName = new Map(packages.map((p) => [p.name, p]));
 checks.phase(`packing ${packages.length} packages`);
 const tarballs = {};
 const filters = packages.flatMap((p) => ['--filter', p.name]);
-const packed = await exec('npx', [
-  '--yes',
-  pinnedPnpm,
-  '--recursive',
-  ...filters,
-  'pack',
-  '--pack-destination',
-  tarDir,
-]);
+// The pinned pnpm from npx's cache when it is there (run.mjs fetched it), so packing needs no network.
+const packed = await exec(
+  'npx',
+  ['--yes', pinnedPnpm, '--recursive', ...filters, 'pack', '--pack-destination', tarDir],
+  { env: { ...process.env, npm_config_prefer_offline: 'true' } },
+);
 for (const p of packages) {
   // pnpm names a tarball after the package: @imagegpt/config 0.1.0 → imagegpt-config-0.1.0.tgz.
   const made = join(tarDir, `${p.name.replace('@', '').replace('/', '-')}-${p.manifest.version}.tgz`);
@@ -270,7 +276,29 @@ for (const p of packages) {
 }
 if (Object.keys(tarballs).length !== packages.length) finish();
 
-checks.phase('publint and attw --profile esm-only');
+checks.phase('metadata, publint and attw --profile esm-only');
+for (const p of packages) {
+  const m = p.manifest;
+  const readme = join(p.dir, 'README.md');
+  const runnable = existsSync(readme)
+    ? parseBlocks(readFileSync(readme, 'utf8'), readme).filter((b) => b.run !== undefined).length
+    : 0;
+  const missing = [
+    typeof m.repository?.url === 'string' && m.repository.directory === relative(root, p.dir)
+      ? undefined
+      : 'repository (url, directory)',
+    typeof m.license === 'string' ? undefined : 'license',
+    typeof m.engines?.node === 'string' ? undefined : 'engines.node',
+    Array.isArray(m.files) && m.files.includes('README.md') ? undefined : 'files with README.md',
+    typeof m.description === 'string' ? undefined : 'description',
+    runnable >= 1 ? undefined : 'a README with a runnable (`ts run` or `ts run-browser`) example',
+  ].filter(Boolean);
+  checks.check(
+    `${p.name}: repository, license, engines, files, description, a README with a runnable example`,
+    missing.length === 0,
+    missing.length === 0 ? undefined : `missing: ${missing.join(', ')}`,
+  );
+}
 const attw = join(here, 'node_modules', '.bin', 'attw');
 await mapLimit(packages, 2, async (p) => {
   const tarball = readFileSync(tarballs[p.name]);
@@ -422,6 +450,9 @@ for (const { p, dir, code, output, ms } of installs) {
       .slice(0, 3),
   };
 }
+
+// The Choosing packages page states these sizes: each within a quarter of what was measured.
+checkSizesPage();
 
 // 3. The READMEs' runnable blocks against the packed packages, each in an alone install (after its
 // checks) that has what the block imports: its own package's when that suffices, else the one that
@@ -653,6 +684,39 @@ async function browserApp() {
   } finally {
     server.close();
   }
+}
+
+/**
+ * The table after `<!-- installed-sizes -->` on the Choosing packages page: every public package has a
+ * row whose "on disk" figure is within 25% of the measured one. A failure prints the measured rows in
+ * the page's format.
+ */
+function checkSizesPage() {
+  const file = 'apps/docs/getting-started/choosing-packages.md';
+  const text = readFileSync(join(root, file), 'utf8');
+  const table = text.split('<!-- installed-sizes')[1]?.split('\n\n')[0] ?? '';
+  const stated = new Map(
+    [...table.matchAll(/^\| `(@imagegpt\/[\w-]+)` \| [^|]+ \| ([\d.]+) MB \|/gm)].map((m) => [
+      m[1],
+      Number(m[2]) * 1e6,
+    ]),
+  );
+  const off = [];
+  for (const [name, r] of Object.entries(report.packages)) {
+    const said = stated.get(name);
+    if (said === undefined) off.push(`${name}: no row`);
+    else if (Math.abs(r.installedBytes - said) > 0.25 * said)
+      off.push(`${name}: the page says ${mb(said)}, measured ${mb(r.installedBytes)}`);
+  }
+  const rows = Object.entries(report.packages).map(
+    ([name, r]) =>
+      `| \`${name}\` | ${kb(r.tarballBytes)} | ${mb(r.installedBytes)} | ${r.packages} | ${r.heaviest.map((h) => `${h.name} ${mb(h.bytes)}`).join(', ')} |`,
+  );
+  checks.check(
+    `${file}: the installed sizes it states are within 25% of the measured ones`,
+    Object.keys(report.packages).length === packages.length && off.length === 0,
+    off.length === 0 ? undefined : `${off.join('; ')}\nmeasured:\n${rows.join('\n')}`,
+  );
 }
 
 /** Prints the sizes, writes test-artifacts/packed-report.json, the closing line, and exits. */

@@ -46,6 +46,7 @@ export default defineConfig({
         items: [
           { text: 'Node.js', link: '/getting-started/node' },
           { text: 'Browser', link: '/getting-started/browser' },
+          { text: 'Choosing packages', link: '/getting-started/choosing-packages' },
         ],
       },
       { text: 'Concepts', items: [{ text: 'How ImageGPT sees images', link: '/concepts' }] },
