@@ -26,6 +26,7 @@ import {
 import { cacheScenario } from './browser/scenarios/cache.mjs';
 import { conformanceScenario } from './browser/scenarios/conformance.mjs';
 import { buildDocsSite, docsDemoScenario } from './browser/scenarios/docs-demo.mjs';
+import { docsPagesScenario } from './browser/scenarios/docs-pages.mjs';
 import { generationScenario, workerScenario } from './browser/scenarios/generation.mjs';
 import { hubScenario } from './browser/scenarios/hub.mjs';
 import { imageChecksScenario } from './browser/scenarios/image-checks.mjs';
@@ -131,6 +132,8 @@ await withChromium(chromium, { executablePath, profilePrefix: 'igpt-chromium-' }
   if (docsBuilt) {
     checks.phase('docs demo');
     await docsDemoScenario(scenario);
+    checks.phase('docs pages');
+    await docsPagesScenario(scenario, paths.docsDist);
   }
 });
 

@@ -44,6 +44,9 @@ if (task === 'test') {
   run(bin('vitest'), ['run', ...extra]);
   const browser = join(root, 'tooling', 'scripts', 'browser-tests.mjs');
   if (existsSync(browser)) run(process.execPath, [browser]);
+  // The packages as users get them: packed, installed with npm, bundled by Vite (needs the npm registry).
+  const packed = join(root, 'tooling', 'packaging', 'packed-tests.mjs');
+  if (existsSync(packed)) run(process.execPath, [packed]);
 } else if (task === 'demo') {
   installAndBuild();
   run(process.execPath, [join(root, 'apps', 'cli', 'dist', 'demo.js'), ...extra]);

@@ -24,10 +24,14 @@ const apiItems = entryFolders('').map((name) => {
   };
 });
 
+// The site's base path; head links are not rewritten by VitePress, so the favicon's is built here.
+const base = process.env.DOCS_BASE ?? '/';
+
 export default defineConfig({
   title: 'ImageGPT.ts',
   description: "OpenAI's ImageGPT in TypeScript, for Node.js and the browser",
-  base: process.env.DOCS_BASE ?? '/',
+  base,
+  head: [['link', { rel: 'icon', type: 'image/svg+xml', href: `${base}favicon.svg` }]],
   cleanUrls: false,
   themeConfig: {
     nav: [
@@ -42,6 +46,7 @@ export default defineConfig({
         items: [
           { text: 'Node.js', link: '/getting-started/node' },
           { text: 'Browser', link: '/getting-started/browser' },
+          { text: 'Choosing packages', link: '/getting-started/choosing-packages' },
         ],
       },
       { text: 'Concepts', items: [{ text: 'How ImageGPT sees images', link: '/concepts' }] },

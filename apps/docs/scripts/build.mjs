@@ -207,6 +207,13 @@ writeFileSync(
   `${JSON.stringify(card.MODEL_CARD_FIGURES, null, 2)}\n`,
 );
 
+// The README's sample grids (docs-assets/, written by `npm run demo`) for the home page: one home
+// per picture, copied rather than committed twice.
+step('sample pictures');
+const images = join(docs, 'public', 'images');
+rmSync(images, { recursive: true, force: true });
+cpSync(join(root, 'docs-assets'), images, { recursive: true });
+
 if (prepareOnly) process.exit(0);
 
 // 4. The site.

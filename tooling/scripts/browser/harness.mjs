@@ -17,6 +17,12 @@ export function fail(message) {
 export class Checks {
   results = [];
   #t0 = performance.now();
+  #label;
+
+  /** `label` starts each phase line (`browser tests: …`). */
+  constructor(label = 'browser tests') {
+    this.#label = label;
+  }
 
   /** Records one assertion. */
   check(name, pass, detail) {
@@ -31,7 +37,7 @@ export class Checks {
 
   /** Logs how long the run has taken so far, so a slow phase is visible in CI logs. */
   phase(name) {
-    console.log(`browser tests: ${name} (${((performance.now() - this.#t0) / 1000).toFixed(1)} s)`);
+    console.log(`${this.#label}: ${name} (${((performance.now() - this.#t0) / 1000).toFixed(1)} s)`);
   }
 
   get failed() {

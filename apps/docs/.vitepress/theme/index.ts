@@ -1,6 +1,7 @@
 import type { Theme } from 'vitepress';
 import DefaultTheme from 'vitepress/theme';
 import ImageGPTDemo from './ImageGPTDemo.vue';
+import './custom.css';
 
 export default {
   extends: DefaultTheme,

@@ -1,0 +1,3 @@
+import { packageProject } from '@imagegpt/test-kit/vitest';
+
+export default packageProject('@imagegpt/packaging');
