@@ -113,8 +113,8 @@ function cachedAttention(
   // power of two for the usual head sizes, which makes the fold exact).
   const scaledQkv = (x: string, name: string, layer: number) => {
     const scale = scoreScale(config, layer);
-    const weights = Float32Array.from(checkpoint.float32(`${name}.weight`));
-    const bias = Float32Array.from(checkpoint.float32(`${name}.bias`));
+    const weights = checkpoint.float32(`${name}.weight`).slice();
+    const bias = checkpoint.float32(`${name}.bias`).slice();
     for (let r = 0; r < C; r++)
       for (let c = 0; c < C; c++) weights[r * 3 * C + c] = (weights[r * 3 * C + c] as number) * scale;
     for (let c = 0; c < C; c++) bias[c] = (bias[c] as number) * scale;

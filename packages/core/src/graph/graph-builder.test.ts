@@ -49,6 +49,34 @@ describe('GraphBuilder', () => {
     expect(new Float32Array(file0.slice(4096).buffer)[0]).toBe(2);
   });
 
+  it('hands each weight over as its own in-memory buffer with weights: buffers, copying none', () => {
+    const g = new GraphBuilder('t');
+    const a = new Float32Array(1000).fill(1);
+    const b = new Float32Array(300).fill(2);
+    g.addInitializer('a', [1000], a);
+    g.addInitializer('b', [300], b);
+    g.addInitializer('small', [2], Float32Array.of(1, 2)); // under 1 KiB: stays inline
+    const { model, externalData } = g.toArtifact({ weights: 'buffers', externalDataThreshold: 1e12 });
+    expect(externalData?.map((f) => [f.path, f.data.byteLength])).toEqual([
+      ['weight-0.bin', 4000],
+      ['weight-1.bin', 1200],
+    ]);
+    // Views of the builder's arrays, not copies.
+    expect(externalData?.[0]?.data.buffer).toBe(a.buffer);
+    expect(externalData?.[1]?.data.buffer).toBe(b.buffer);
+    const where = Object.fromEntries(
+      decodeOnnxModel(model).graph.initializer.map((t) => [
+        t.name,
+        Object.fromEntries((t.externalData ?? []).map((e) => [e.key, e.value])),
+      ]),
+    );
+    expect(where).toEqual({
+      a: { location: 'weight-0.bin', offset: '0', length: '4000' },
+      b: { location: 'weight-1.bin', offset: '0', length: '1200' },
+      small: {},
+    });
+  });
+
   it('stays inline under the threshold and refuses duplicate or misshaped initializers', () => {
     const g = new GraphBuilder('t');
     g.addInitializer('a', [1000], new Float32Array(1000));

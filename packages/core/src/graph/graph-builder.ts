@@ -21,8 +21,19 @@ export const floatAttr = (value: number): { readonly float: number } => ({ float
 /** A dimension: a fixed size or a symbolic name (`batch`, `sequence`, ...). */
 export type Dim = number | string;
 
+/**
+ * How a serialized model carries its weights. `embedded`: in the model bytes, moving to external data
+ * files over {@link SerializeOptions.externalDataThreshold} (what `onnx.save` writes: for files).
+ * `buffers`: every weight of 1 KiB or more is its own in-memory external data entry, a view of the
+ * builder's array: nothing is copied in JS and the runtime copies each weight once, into its own
+ * memory (for sessions; `igpt export` would write one file per weight).
+ */
+export type WeightPlacement = 'embedded' | 'buffers';
+
 /** Where and how to write the model once the graph is complete. */
 export interface SerializeOptions {
+  /** How the weights travel (default `embedded`); see {@link WeightPlacement}. */
+  weights?: WeightPlacement;
   /**
    * Initializer bytes above which weights move to ONNX external data files. Protobuf cannot encode a
    * message over 2 GiB, so the default keeps well under that.
@@ -214,12 +225,16 @@ export class GraphBuilder {
     return this.opN(opType, inputs, count, attributes, outputNames, MS_DOMAIN);
   }
 
-  /** Serializes the graph; weights go to external data when their total exceeds the threshold. */
+  /**
+   * Serializes the graph. Weights are embedded, and go to external data files when their total
+   * exceeds the threshold, unless `weights: 'buffers'` hands each over as its own in-memory entry.
+   */
   toArtifact(options: SerializeOptions = {}): ModelArtifact {
     const threshold = options.externalDataThreshold ?? DEFAULT_EXTERNAL_DATA_THRESHOLD;
     const fileBytes = options.externalDataFileBytes ?? DEFAULT_EXTERNAL_FILE_BYTES;
     const basePath = options.externalDataPath ?? 'model.onnx.data';
     const all = [...this.#initializers.values()];
+    if (options.weights === 'buffers') return this.#withWeightBuffers(all, options);
     const total = all.reduce((sum, t) => sum + t.bytes.byteLength, 0);
     const external = total > threshold;
 
@@ -251,7 +266,44 @@ export class GraphBuilder {
       };
     });
 
-    const model = encodeOnnxModel({
+    const model = this.#encode(initializer, options);
+    if (files.length === 0) return { model };
+    const externalData = files.map((file) => {
+      const data = new Uint8Array(file.size);
+      for (const part of file.parts) data.set(part.bytes, part.offset);
+      return { path: file.path, data };
+    });
+    return { model, externalData };
+  }
+
+  /** {@link WeightPlacement} `buffers`: one external data entry per weight, viewing its bytes. */
+  #withWeightBuffers(all: readonly Initializer[], options: SerializeOptions): ModelArtifact {
+    const externalData: { path: string; data: Uint8Array }[] = [];
+    const initializer = all.map((t): OnnxTensor => {
+      if (t.bytes.byteLength < EXTERNAL_MIN_BYTES) {
+        return { name: t.name, dataType: t.dataType, dims: [...t.dims], rawData: t.bytes };
+      }
+      // A plain relative name: runtimes look in-memory entries up by it, and refuse paths that climb.
+      const path = `weight-${externalData.length}.bin`;
+      externalData.push({ path, data: t.bytes });
+      return {
+        name: t.name,
+        dataType: t.dataType,
+        dims: [...t.dims],
+        dataLocation: OnnxDataLocation.EXTERNAL,
+        externalData: [
+          { key: 'location', value: path },
+          { key: 'offset', value: '0' },
+          { key: 'length', value: String(t.bytes.byteLength) },
+        ],
+      };
+    });
+    const model = this.#encode(initializer, options);
+    return externalData.length === 0 ? { model } : { model, externalData };
+  }
+
+  #encode(initializer: OnnxTensor[], options: SerializeOptions): Uint8Array {
+    return encodeOnnxModel({
       irVersion: IR_VERSION,
       opsetImport: [
         { domain: '', version: OPSET },
@@ -269,13 +321,6 @@ export class GraphBuilder {
         output: this.#outputs,
       },
     });
-    if (files.length === 0) return { model };
-    const externalData = files.map((file) => {
-      const data = new Uint8Array(file.size);
-      for (const part of file.parts) data.set(part.bytes, part.offset);
-      return { path: file.path, data };
-    });
-    return { model, externalData };
   }
 }
 

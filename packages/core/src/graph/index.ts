@@ -21,7 +21,13 @@ export {
   countImageGPTParameters,
   expectedImageGPTWeights,
 } from './expected-weights.js';
-export type { AttributeValue, Dim, InitializerData, SerializeOptions } from './graph-builder.js';
+export type {
+  AttributeValue,
+  Dim,
+  InitializerData,
+  SerializeOptions,
+  WeightPlacement,
+} from './graph-builder.js';
 export { DEFAULT_EXTERNAL_DATA_THRESHOLD, floatAttr, GraphBuilder, MS_DOMAIN } from './graph-builder.js';
 export type { DecoderKind, GraphKind, PrefillKind } from './graph-kind.js';
 export type { ModelGraphOptions } from './model-graph.js';

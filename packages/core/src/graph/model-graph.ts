@@ -2,7 +2,7 @@ import type { ImageGPTConfig, ModelHead } from '@imagegpt/config';
 import type { ModelArtifact } from '../backend/backend.js';
 import type { Checkpoint } from '../checkpoint/index.js';
 import type { ModelDType } from '../quantize/weight-dtype.js';
-import { GraphBuilder } from './graph-builder.js';
+import { GraphBuilder, type WeightPlacement } from './graph-builder.js';
 import { type ModelWeights, modelWeights } from './model-weights.js';
 
 /** What every ImageGPT graph builder takes: the head on the trunk and how the weights are stored. */
@@ -12,7 +12,12 @@ export interface ModelGraphOptions {
   readonly dtype?: ModelDType;
   /** Quantization block size for `q8` / `q4` (default 32). */
   readonly blockSize?: number;
-  /** Weight bytes above which weights go to ONNX external data (default just under 2 GiB). */
+  /**
+   * How the weights travel (default `embedded`); a session wants `buffers` (no copy through the
+   * protobuf writer). See {@link WeightPlacement}.
+   */
+  readonly weights?: WeightPlacement;
+  /** Weight bytes above which embedded weights go to ONNX external data (default just under 2 GiB). */
   readonly externalDataThreshold?: number;
   /** File name of the external data, relative to the model (default `model.onnx.data`). */
   readonly externalDataPath?: string;
@@ -41,6 +46,7 @@ export function finishModelGraph(
 ): ModelArtifact {
   const { head, dtype = 'fp32' } = options;
   return g.toArtifact({
+    ...(options.weights === undefined ? {} : { weights: options.weights }),
     ...(options.externalDataThreshold === undefined
       ? {}
       : { externalDataThreshold: options.externalDataThreshold }),

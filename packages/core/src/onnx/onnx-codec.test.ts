@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeOnnxModel, encodeOnnxModel } from './onnx-codec.js';
 import { OnnxAttributeType, OnnxDataLocation, OnnxDataType, type OnnxModel } from './onnx-messages.js';
+import { onnxTypes } from './onnx-schema.js';
 
 const model: OnnxModel = {
   irVersion: 8,
@@ -99,6 +100,40 @@ describe('ONNX protobuf codec', () => {
     expect(hex.startsWith('0808')).toBe(true); // ir_version = 8 is field 1
     expect(hex).toContain('2a11' + '0802' + '1001' + '420177' + '4a08' + '0000803f000000c0'); // initializer is GraphProto field 5
     expect(hex).toContain('4202' + '1011'); // opset_import (8) { version (2) = 17 }
+  });
+
+  it('places large raw data as protobufjs would encode it (multi-byte lengths included)', () => {
+    // 40 000 floats: the tensor, graph and model lengths all need three-byte varints.
+    const big = new Float32Array(40_000).map((_, i) => i * 0.5 - 7);
+    const withBig: OnnxModel = {
+      ...model,
+      graph: {
+        ...model.graph,
+        initializer: [
+          ...model.graph.initializer,
+          {
+            name: 'huge',
+            dataType: OnnxDataType.FLOAT,
+            dims: [200, 200],
+            rawData: new Uint8Array(big.buffer),
+          },
+        ],
+      },
+    };
+    const ours = encodeOnnxModel(withBig);
+    const theirs = new Uint8Array(onnxTypes.ModelProto.encode(withBig).finish());
+    expect(ours.byteLength).toBe(theirs.byteLength);
+    // The same message, field for field; raw bytes compared apart (a failing diff of them would be huge).
+    const bytesOf = (m: OnnxModel) => m.graph.initializer.map((t) => Buffer.from(t.rawData ?? []));
+    const shape = (m: OnnxModel) => ({
+      ...m,
+      graph: { ...m.graph, initializer: m.graph.initializer.map(({ rawData, ...rest }) => rest) },
+    });
+    const [a, b] = [decodeOnnxModel(ours), decodeOnnxModel(theirs)];
+    expect(shape(a)).toEqual(shape(b));
+    expect(bytesOf(a).map((x, i) => x.equals(bytesOf(b)[i] as Buffer))).toEqual([true, true, true]);
+    const back = a.graph.initializer[2]?.rawData as Uint8Array;
+    expect(Buffer.from(back).equals(Buffer.from(big.buffer))).toBe(true);
   });
 
   it('refuses values that do not fit the schema', () => {
