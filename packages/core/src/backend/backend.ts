@@ -15,6 +15,29 @@ export interface HostTensor {
 }
 
 /**
+ * A tensor that stays in the runtime's device memory (a WebGPU buffer) between runs: a session
+ * hands it out for the outputs named in {@link BackendSessionOptions.keepOnDevice} and takes it back
+ * as a feed, so its bytes never travel through JS. Whoever holds it disposes it.
+ */
+export interface DeviceTensor {
+  readonly location: 'device';
+  readonly type: HostTensorType;
+  readonly dims: readonly number[];
+  /** Copies the values into JS memory: a readback, for tests and debugging rather than every step. */
+  read(): Promise<HostTensor>;
+  /** Frees the device memory; the tensor cannot be fed or read afterwards. */
+  dispose(): void;
+}
+
+/** A tensor a session takes or returns: in JS memory, or (on a backend with device memory) on the device. */
+export type SessionTensor = HostTensor | DeviceTensor;
+
+/** Whether `t` is a {@link DeviceTensor} (HostTensors have no `location`). */
+export function isDeviceTensor(t: SessionTensor): t is DeviceTensor {
+  return (t as Partial<DeviceTensor>).location === 'device';
+}
+
+/**
  * A serialized ONNX model. Models over ~2 GB keep their weights in `externalData` files, which the
  * model refers to by `path` (ONNX external data, `data_location = EXTERNAL`).
  */
@@ -28,6 +51,12 @@ export interface BackendSessionOptions {
   /** Intra-op threads; the backend's default when absent. */
   threads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Outputs to keep in device memory: {@link BackendSession.runOnDevice} returns them as
+   * {@link DeviceTensor}s. Honoured by backends whose {@link ImageGPTBackend.keepsOutputsOnDevice}
+   * says so (WebGPU); others return these outputs in JS memory as usual.
+   */
+  keepOnDevice?: readonly string[];
 }
 
 /** A loaded model, ready to run. */
@@ -41,6 +70,16 @@ export interface BackendSession {
     feeds: Readonly<Record<string, HostTensor>>,
     fetches?: readonly string[],
   ): Promise<Record<string, HostTensor>>;
+  /**
+   * Runs the model with tensors that live on the device: `feeds` may hold DeviceTensors an earlier
+   * run returned, and the outputs the session was told to keep
+   * ({@link BackendSessionOptions.keepOnDevice}) come back as DeviceTensors, the caller's to dispose.
+   * Every other output is copied back as a HostTensor. Absent on backends without device memory.
+   */
+  runOnDevice?(
+    feeds: Readonly<Record<string, SessionTensor>>,
+    fetches: readonly string[],
+  ): Promise<Record<string, SessionTensor>>;
   /** Releases the runtime's memory; the session is unusable afterwards. */
   dispose(): Promise<void>;
 }
@@ -55,4 +94,10 @@ export interface BackendSession {
 export interface ImageGPTBackend {
   readonly name: string;
   createSession(artifact: ModelArtifact, options?: BackendSessionOptions): Promise<BackendSession>;
+  /**
+   * Whether sessions can keep outputs in device memory between runs
+   * ({@link BackendSessionOptions.keepOnDevice}, {@link BackendSession.runOnDevice}): true on WebGPU,
+   * where copying a KV cache back every step would cost more than the step. Absent means no.
+   */
+  keepsOutputsOnDevice?(): Promise<boolean>;
 }

@@ -10,11 +10,13 @@ import { operatorRefusal } from '../backend/operator-refusal.js';
 import type { Checkpoint } from '../checkpoint/index.js';
 import { buildDecodeGraph } from '../graph/decode-graph.js';
 import { checkImageGPTWeights } from '../graph/expected-weights.js';
+import type { WeightPlacement } from '../graph/graph-builder.js';
 import type { DecoderKind, PrefillKind } from '../graph/graph-kind.js';
 import { buildImageGPTGraph } from '../graph/imagegpt-graph.js';
 import { buildPrefillGraph } from '../graph/prefill-graph.js';
 import type { ModelDType } from '../quantize/weight-dtype.js';
 import { type Decoder, ReferenceDecoder } from './decoder.js';
+import { DeviceCacheDecoder, presentNames } from './device-cache-decoder.js';
 import { FastDecoder } from './fast-decoder.js';
 import type { ForwardOptions, ForwardResult } from './forward-types.js';
 import { float32Zeros, int64Matrix } from './host-tensors.js';
@@ -39,14 +41,22 @@ export interface ImageGPTRunnerOptions {
   checkpoint: Checkpoint;
   head: ModelHead;
   sessionOptions?: BackendSessionOptions;
-  /** Weight bytes above which the model is handed over with ONNX external data (default just under 2 GiB). */
+  /**
+   * How the weights reach the backend (default `buffers`: each weight is an in-memory external data
+   * entry viewing the checkpoint's array, so building a session copies no weight in JS);
+   * `embedded` writes them into the model bytes, as a file would hold them.
+   */
+  weights?: WeightPlacement;
+  /** With `weights: 'embedded'`: weight bytes above which they move to ONNX external data (default just under 2 GiB). */
   externalDataThreshold?: number;
   /** How matrix weights are stored (default `fp32`); `q8` / `q4` trade a little accuracy for speed. */
   dtype?: ModelDType;
   /**
    * The decoder kind for the causal head (default `fast`); see {@link DecoderKind}. When the backend
    * refuses an operator of the fast graph the runner decodes with `reference` and records why in
-   * {@link ImageGPTRunner.fallbacks}; any other error is thrown.
+   * {@link ImageGPTRunner.fallbacks}; any other error is thrown. On a backend that keeps outputs
+   * on the device (WebGPU), `fast` keeps the KV cache there instead (see
+   * {@link ImageGPTRunner.cacheOnDevice}).
    */
   decoder?: DecoderKind;
   /**
@@ -73,6 +83,13 @@ export class ImageGPTRunner {
   readonly dtype: ModelDType;
   /** The decoder kind in use: `reference` when asked for, or when the backend refused the fast graph. */
   readonly decoder: DecoderKind;
+  /**
+   * Whether the fast decoder keeps its KV cache in device memory: on a backend that
+   * {@link ImageGPTBackend.keepsOutputsOnDevice | keeps outputs on the device} (WebGPU) it decodes
+   * over the reference graph with the cache left on the GPU between steps, so no cache byte is read
+   * back; elsewhere the cache lives in JS buffers that the decode graph reads in place.
+   */
+  readonly cacheOnDevice: boolean;
   // Appended to when a refused graph falls back; the fused one may be opened long after create().
   readonly #fallbacks: GraphFallback[];
   #forwardSession: Promise<BackendSession> | undefined;
@@ -90,11 +107,13 @@ export class ImageGPTRunner {
   private constructor(
     options: ImageGPTRunnerOptions,
     decodeSession: BackendSession | undefined,
+    cacheOnDevice: boolean,
     buildForward: () => Promise<BackendSession>,
     buildFused: (() => Promise<BackendSession | undefined>) | undefined,
     buildAttention: () => Promise<BackendSession>,
     fallbacks: GraphFallback[],
   ) {
+    this.cacheOnDevice = decodeSession !== undefined && cacheOnDevice;
     this.config = options.config;
     this.head = options.head;
     this.dtype = options.dtype ?? 'fp32';
@@ -125,6 +144,7 @@ export class ImageGPTRunner {
     checkImageGPTWeights(config, checkpoint, head);
     const common = {
       head,
+      weights: options.weights ?? 'buffers',
       ...(options.dtype === undefined ? {} : { dtype: options.dtype }),
       ...(options.externalDataThreshold === undefined
         ? {}
@@ -148,10 +168,16 @@ export class ImageGPTRunner {
         return undefined;
       }
     };
-    const decodeSession =
-      head === 'causal' && (options.decoder ?? 'fast') === 'fast'
-        ? await openUnlessRefused('fast', () => buildDecodeGraph(config, checkpoint, common))
-        : undefined;
+    const fast = head === 'causal' && (options.decoder ?? 'fast') === 'fast';
+    const cacheOnDevice = fast && (await backend.keepsOutputsOnDevice?.()) === true;
+    const decodeSession = !fast
+      ? undefined
+      : cacheOnDevice
+        ? await backend.createSession(buildImageGPTGraph(config, checkpoint, { ...common, logits: 'last' }), {
+            ...options.sessionOptions,
+            keepOnDevice: presentNames(config.nLayer),
+          })
+        : await openUnlessRefused('fast', () => buildDecodeGraph(config, checkpoint, common));
     const buildFused =
       options.prefill === 'fused'
         ? () =>
@@ -171,6 +197,7 @@ export class ImageGPTRunner {
     const runner = new ImageGPTRunner(
       options,
       decodeSession,
+      cacheOnDevice,
       buildForward,
       buildFused,
       buildAttention,
@@ -330,15 +357,14 @@ export class ImageGPTRunner {
     if (!Number.isInteger(batchSize) || batchSize < 1)
       throw new ModelInputError('batchSize', `is ${batchSize}, expected a positive integer`);
     if (this.#decodeSession === undefined) return new ReferenceDecoder(this, batchSize);
-    return new FastDecoder(
-      () => {
-        const session = this.#decodeSession;
-        if (session === undefined) throw new Error('Decoder: next() after the runner was disposed');
-        return session;
-      },
-      this.config,
-      batchSize,
-    );
+    const session = () => {
+      const live = this.#decodeSession;
+      if (live === undefined) throw new Error('Decoder: next() after the runner was disposed');
+      return live;
+    };
+    return this.cacheOnDevice
+      ? new DeviceCacheDecoder(session, this.config, batchSize)
+      : new FastDecoder(session, this.config, batchSize);
   }
 
   /** Releases the sessions; the runner cannot be used afterwards. Calling it twice is harmless. */

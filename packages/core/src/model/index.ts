@@ -9,6 +9,7 @@
 export type { HeadKind } from '../graph/head-kind.js';
 export type { Decoder, DecoderModel } from './decoder.js';
 export { KVDecoder, ReferenceDecoder } from './decoder.js';
+export { DeviceCacheDecoder } from './device-cache-decoder.js';
 export { FastDecoder } from './fast-decoder.js';
 export type { ForwardOptions, ForwardResult } from './forward-types.js';
 export type { GraphFallback, ImageGPTRunnerOptions } from './imagegpt-runner.js';
