@@ -85,6 +85,9 @@ export default defineConfig({
     // onnxruntime-web is large and ships its own WebAssembly; keep it out of the dev pre-bundle so its
     // `new URL('…wasm', import.meta.url)` keeps pointing at the file.
     optimizeDeps: { exclude: ['onnxruntime-web', '@imagegpt/web'] },
+    // The demo's model runs in @imagegpt/web's own worker, which loads onnxruntime-web as a chunk:
+    // module workers can split code, classic (iife) ones cannot.
+    worker: { format: 'es' },
     build: {
       chunkSizeWarningLimit: 4096,
       assetsInlineLimit: 0,

@@ -106,7 +106,17 @@ describe('@imagegpt/web bundle', () => {
       );
       expect(found?.[0], `${id} references a Node built-in`).toBeUndefined();
     }
-    // The runtime's WebAssembly binary is emitted as an asset for the page to fetch.
-    expect(assets.some((a) => /ort-wasm-simd-threaded.*\.wasm$/.test(a.fileName))).toBe(true);
+    // The runtime's WebAssembly binaries are emitted as assets for the page to fetch: the CPU-only
+    // build and the one with WebGPU, each behind a dynamic import of its own, so a page loads the
+    // one its device needs and the entry chunk holds neither.
+    const wasm = assets.map((a) => a.fileName).filter((n) => n.endsWith('.wasm'));
+    expect(wasm.some((n) => /ort-wasm-simd-threaded-[\w-]+\.wasm$/.test(n))).toBe(true);
+    expect(wasm.some((n) => /ort-wasm-simd-threaded\.jsep-[\w-]+\.wasm$/.test(n))).toBe(true);
+    const entry = chunks.find((c) => c.isEntry);
+    expect(Object.keys(entry?.modules ?? {}).filter((id) => id.includes('onnxruntime-web'))).toEqual([]);
+    const runtimeChunks = chunks.filter(
+      (c) => c.isDynamicEntry && Object.keys(c.modules).some((id) => id.includes('onnxruntime-web/dist/ort')),
+    );
+    expect(runtimeChunks.length).toBe(2);
   }, 120_000);
 });

@@ -207,3 +207,13 @@ export {
   type WebDevice,
 } from './web-backend.js';
 export { WebError, type WebErrorDetails } from './web-error.js';
+export {
+  ImageGPTWorker,
+  type ImageGPTWorkerOptions,
+  WorkerImageGPTForCausalImageModeling,
+  WorkerImageGPTForImageClassification,
+  WorkerImageGPTModel,
+  type WorkerLike,
+  type WorkerPretrainedOptions,
+} from './worker/image-gpt-worker.js';
+export { hostImageGPT, type WorkerScopeLike } from './worker/worker-host.js';

@@ -115,6 +115,8 @@ async function wire(
       ...(threads === undefined ? {} : { threads }),
       ...(wasmPaths === undefined ? {} : { wasmPaths }),
     });
+  // Compiling onnxruntime-web's WebAssembly overlaps the download of the model's files.
+  if (runtime instanceof WebBackend) void runtime.prepare();
   return {
     files,
     load: {

@@ -1,13 +1,27 @@
 import {
   type BackendSession,
   type BackendSessionOptions,
+  GraphBuilder,
   type ImageGPTBackend,
   type ModelArtifact,
+  OnnxDataType,
   OrtSession,
   type OrtTensorClass,
 } from '@imagegpt/core';
-import * as ort from 'onnxruntime-web';
+import type * as OrtWeb from 'onnxruntime-web';
 import { WebError } from './web-error.js';
+
+/** The onnxruntime-web module: its WebAssembly-only build or the one with WebGPU. */
+type OrtRuntime = typeof OrtWeb;
+
+/**
+ * The onnxruntime-web build a device needs, imported on first use: `onnxruntime-web/wasm` (a 14 MB
+ * `.wasm`, CPU only) for wasm, the default build (28 MB, with the WebGPU provider) for WebGPU. A
+ * bundler splits each dynamic import into its own chunk, so a page downloads and compiles one.
+ */
+function importRuntime(device: 'wasm' | 'webgpu'): Promise<OrtRuntime> {
+  return device === 'webgpu' ? import('onnxruntime-web') : import('onnxruntime-web/wasm');
+}
 
 /** Where the model runs: WebAssembly on the CPU, WebGPU, or WebGPU when the browser has an adapter. */
 export type WebDevice = 'wasm' | 'webgpu' | 'auto';
@@ -66,12 +80,15 @@ function crossOriginIsolated(): boolean {
 }
 
 /**
- * {@link ImageGPTBackend} over onnxruntime-web: the SIMD WebAssembly build (the only one ORT 1.30
- * ships), multi-threaded on cross-origin-isolated pages, or WebGPU where the browser has it.
+ * {@link ImageGPTBackend} over onnxruntime-web: its SIMD WebAssembly build, multi-threaded on
+ * cross-origin-isolated pages, or its WebGPU build where the browser has WebGPU. Only the build the
+ * device needs is imported (see {@link WebBackend.prepare}). On WebGPU, outputs a session is told to
+ * keep ({@link BackendSessionOptions.keepOnDevice}) stay in GPU buffers between runs.
  *
- * onnxruntime-web keeps its WebAssembly settings (threads, file paths) in one process-wide `env`
- * that is read once, when the first session starts; the first backend to create a session fixes
- * them for the page (or worker). `BackendSessionOptions.threads` is ignored for the same reason.
+ * Each onnxruntime-web build keeps its WebAssembly settings (threads, file paths) in one
+ * process-wide `env` that is read once, when its first session starts; the first backend to create
+ * a session fixes them for the page (or worker). `BackendSessionOptions.threads` is ignored for the
+ * same reason.
  *
  * @example
  * ```ts
@@ -83,6 +100,8 @@ export class WebBackend implements ImageGPTBackend {
   readonly name = 'onnxruntime-web';
   readonly #options: WebBackendOptions;
   #device: Promise<'wasm' | 'webgpu'> | undefined;
+  #runtime: Promise<OrtRuntime> | undefined;
+  #prepared: Promise<void> | undefined;
 
   constructor(options: WebBackendOptions = {}) {
     const device = options.device ?? 'wasm';
@@ -101,6 +120,48 @@ export class WebBackend implements ImageGPTBackend {
   device(): Promise<'wasm' | 'webgpu'> {
     this.#device ??= resolveDevice(this.#options.device ?? 'wasm');
     return this.#device;
+  }
+
+  /** Sessions keep outputs on the GPU when asked ({@link BackendSessionOptions.keepOnDevice}): on WebGPU. */
+  async keepsOutputsOnDevice(): Promise<boolean> {
+    return (await this.device()) === 'webgpu';
+  }
+
+  /**
+   * Downloads, compiles and starts onnxruntime-web's WebAssembly for the device, by opening (and
+   * closing) a one-node session. `fromPretrained` starts it before the model's files are fetched,
+   * so compiling the runtime overlaps the download; later calls return the same promise. A failure
+   * is thrown here and again by the next {@link createSession}, so nobody has to await this.
+   */
+  prepare(): Promise<void> {
+    if (this.#prepared === undefined) {
+      this.#prepared = this.#start();
+      // Marks the rejection as seen: createSession awaits this promise and rethrows it.
+      this.#prepared.catch(() => {});
+    }
+    return this.#prepared;
+  }
+
+  async #start(): Promise<void> {
+    const ort = await this.#ort();
+    const g = new GraphBuilder('prepare');
+    g.op('Neg', [g.input('x', OnnxDataType.FLOAT, [1])], {}, 'y');
+    g.output('y', OnnxDataType.FLOAT, [1]);
+    const session = await ort.InferenceSession.create(g.toArtifact().model, {
+      executionProviders: ['wasm'],
+      logSeverityLevel: 3,
+    });
+    await session.release();
+  }
+
+  /** The onnxruntime-web build of the resolved device, configured once (threads, file paths). */
+  #ort(): Promise<OrtRuntime> {
+    this.#runtime ??= this.device().then(async (device) => {
+      const ort = await importRuntime(device);
+      this.#configureWasm(ort);
+      return ort;
+    });
+    return this.#runtime;
   }
 
   /**
@@ -136,9 +197,14 @@ export class WebBackend implements ImageGPTBackend {
     const bytes =
       artifact.model.byteLength + (artifact.externalData ?? []).reduce((n, f) => n + f.data.byteLength, 0);
     await this.checkModelSize(bytes);
-    this.#configureWasm();
+    await this.#prepared;
+    const ort = await this.#ort();
+    const keep = device === 'webgpu' ? (options.keepOnDevice ?? []) : [];
     const session = await ort.InferenceSession.create(artifact.model, {
       executionProviders: device === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'],
+      ...(keep.length === 0
+        ? {}
+        : { preferredOutputLocation: Object.fromEntries(keep.map((name) => [name, 'gpu-buffer' as const])) }),
       graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
       // Warnings such as "some nodes were not assigned to the preferred execution providers" are
       // expected (shape ops run on the CPU) and would flood the console.
@@ -150,7 +216,7 @@ export class WebBackend implements ImageGPTBackend {
     return new OrtSession(session, ort.Tensor as unknown as OrtTensorClass, 'WebBackend');
   }
 
-  #configureWasm(): void {
+  #configureWasm(ort: OrtRuntime): void {
     const wasm = ort.env.wasm;
     if (!crossOriginIsolated()) wasm.numThreads = 1;
     else if (this.#options.threads !== undefined) wasm.numThreads = this.#options.threads;

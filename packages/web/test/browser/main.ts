@@ -3,14 +3,20 @@
 // script drives it through `window.igpt` and checks the JSON it returns.
 import { jpegMarkersWithScans } from '@imagegpt/test-kit/hostile-bytes';
 import {
+  type BackendSession,
   type ConformanceReport,
   createWebBackend,
   DirectoryHandleSink,
   decodeImage,
   FetchFileSource,
+  type HostTensor,
+  type ImageGPTBackend,
   ImageGPTForCausalImageModeling,
   ImageGPTForImageClassification,
+  ImageGPTWorker,
+  isDeviceTensor,
   runConformance,
+  type SessionTensor,
   toImageData,
   toRawImage,
 } from '@imagegpt/web';
@@ -49,6 +55,12 @@ export interface BrowserSuite {
   }): Promise<GenerationRun>;
   imageChecks(): Promise<Check[]>;
   worker(): Promise<{ sequences: number[][]; hasDocument: boolean }>;
+  /**
+   * The embedded model through ImageGPTWorker (the package's own worker): greedy tokens, the rows
+   * streamed back, and how often this page itself started WebAssembly meanwhile (0 when the model
+   * runs in the worker).
+   */
+  hostedWorker(maxLength: number): Promise<{ sequences: number[][]; rows: number; pageWasmCalls: number }>;
   /** The device the backend resolved to, and the WebGPU adapter's description when there is one. */
   device(): Promise<{ device: 'wasm' | 'webgpu'; adapter?: string; webgpuBackendStarted?: boolean }>;
   /**
@@ -60,6 +72,16 @@ export interface BrowserSuite {
     sha256: Record<string, string>;
     texts: Record<string, string>;
     again: string;
+  }>;
+  /**
+   * Greedy decoding of `steps` tokens on the page's backend, counting per step the bytes that came
+   * back to JS and the outputs that stayed on the device.
+   */
+  decodeTraffic(steps: number): Promise<{
+    cacheOnDevice: boolean;
+    bytesBack: number[];
+    deviceOutputs: number[];
+    logitBytes: number;
   }>;
   /** Loads the embedded model twice through the Cache API (the named cache emptied first). */
   cacheCheck(cacheName: string): Promise<{ cachedUrls: string[]; sameTokens: boolean; tokens: number[][] }>;
@@ -287,6 +309,37 @@ function worker(): Promise<{ sequences: number[][]; hasDocument: boolean }> {
   });
 }
 
+async function hostedWorker(
+  maxLength: number,
+): Promise<{ sequences: number[][]; rows: number; pageWasmCalls: number }> {
+  // Count this page's own WebAssembly starts: onnxruntime-web compiles its module through these.
+  let pageWasmCalls = 0;
+  const wasm = WebAssembly as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const originals = ['instantiate', 'instantiateStreaming', 'compile', 'compileStreaming'].map(
+    (name) => [name, wasm[name]!] as const,
+  );
+  for (const [name, original] of originals) {
+    wasm[name] = (...args: unknown[]) => {
+      pageWasmCalls++;
+      return original.apply(WebAssembly, args);
+    };
+  }
+  const worker = new ImageGPTWorker();
+  try {
+    const model = await worker.ImageGPTForCausalImageModeling.fromPretrained(
+      new URL('/models/igpt-mnist-16/', location.href),
+      { cache: false },
+    );
+    let rows = 0;
+    const { sequences } = await model.generate({ doSample: false, maxLength, onRow: () => rows++ });
+    await model.dispose();
+    return { sequences, rows, pageWasmCalls };
+  } finally {
+    worker.terminate();
+    for (const [name, original] of originals) wasm[name] = original;
+  }
+}
+
 async function deviceInUse(): Promise<{
   device: 'wasm' | 'webgpu';
   adapter?: string;
@@ -308,6 +361,65 @@ async function deviceInUse(): Promise<{
     adapter: [info.vendor, info.architecture, info.description].filter(Boolean).join(' '),
     webgpuBackendStarted,
   };
+}
+
+/** The page's backend with every session's runs recorded: bytes back in JS memory, outputs left on the device. */
+function recording(
+  inner: ImageGPTBackend,
+  runs: { bytesBack: number; deviceOutputs: number }[],
+): ImageGPTBackend {
+  const record = (out: Record<string, SessionTensor>) => {
+    let bytesBack = 0;
+    let deviceOutputs = 0;
+    for (const t of Object.values(out)) {
+      if (isDeviceTensor(t)) deviceOutputs++;
+      else bytesBack += t.data.byteLength;
+    }
+    runs.push({ bytesBack, deviceOutputs });
+    return out;
+  };
+  return {
+    name: inner.name,
+    keepsOutputsOnDevice: async () => (await inner.keepsOutputsOnDevice?.()) === true,
+    async createSession(artifact, options) {
+      const session = await inner.createSession(artifact, options);
+      const run = session.runOnDevice?.bind(session);
+      const wrapped: BackendSession = {
+        inputNames: session.inputNames,
+        outputNames: session.outputNames,
+        run: async (feeds, fetches) =>
+          record(await session.run(feeds, fetches)) as Record<string, HostTensor>,
+        ...(run === undefined
+          ? {}
+          : { runOnDevice: async (feeds, fetches) => record(await run(feeds, fetches)) }),
+        dispose: () => session.dispose(),
+      };
+      return wrapped;
+    },
+  };
+}
+
+async function decodeTraffic(steps: number) {
+  const runs: { bytesBack: number; deviceOutputs: number }[] = [];
+  const m = await ImageGPTForCausalImageModeling.fromPretrained(
+    new URL('/models/igpt-mnist-16/', location.href),
+    {
+      backend: recording(backend, runs),
+      cache: false,
+    },
+  );
+  try {
+    runs.length = 0;
+    await m.generate({ doSample: false, maxLength: 1 + steps });
+    return {
+      cacheOnDevice: m.runner.cacheOnDevice,
+      bytesBack: runs.map((r) => r.bytesBack),
+      deviceOutputs: runs.map((r) => r.deviceOutputs),
+      logitBytes: (m.config.vocabSize - 1) * 4,
+    };
+  } finally {
+    await m.dispose();
+  }
 }
 
 async function cacheCheck(
@@ -402,6 +514,8 @@ window.igpt = {
   generate: generateDigits,
   imageChecks,
   worker,
+  hostedWorker,
+  decodeTraffic,
   device: deviceInUse,
   cacheCheck,
   hubCheck,

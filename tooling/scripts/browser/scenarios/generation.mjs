@@ -44,12 +44,27 @@ export async function generationScenario({ context, page, origin, checks, node, 
   await threaded.close();
 }
 
-/** @imagegpt/web in a Web Worker: no document there, and a full 65-token generation. */
-export async function workerScenario({ page, checks }) {
+/**
+ * @imagegpt/web in a Web Worker: imported in a worker script of the page's own (no document there,
+ * a full 65-token generation), and hosted by the package itself (ImageGPTWorker): generation runs in
+ * the worker, not on the page, rows stream back, and the tokens are Node's.
+ */
+export async function workerScenario({ page, checks, node }) {
   const inWorker = await page.evaluate(() => window.igpt.worker());
   checks.check(
     '@imagegpt/web runs in a Web Worker (no document there)',
     inWorker.hasDocument === false && inWorker.sequences[0]?.length === 65,
     `${inWorker.sequences[0]?.length} tokens`,
+  );
+  const hosted = await page.evaluate(() => window.igpt.hostedWorker(1 + 16 * 4));
+  checks.check(
+    'ImageGPTWorker generates in its worker: the page started no WebAssembly, 4 rows streamed back',
+    hosted.pageWasmCalls === 0 && hosted.rows === 4 && hosted.sequences[0]?.length === 65,
+    `page WebAssembly calls ${hosted.pageWasmCalls}, rows ${hosted.rows}, ${hosted.sequences[0]?.length} tokens`,
+  );
+  checks.tokens(
+    'ImageGPTWorker greedy tokens equal Node (first 65)',
+    hosted.sequences,
+    node.greedy.sequences.map((s) => s.slice(0, 65)),
   );
 }

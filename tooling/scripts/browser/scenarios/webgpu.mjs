@@ -39,6 +39,17 @@ export async function webgpuScenario({ context, origin, checks, node, report, ca
       node.greedy.sequences,
     );
     report.timings.chromiumWebGpuSwiftShaderMsPerToken = greedy.msPerToken;
+    // The KV cache stays on the GPU between steps: each step returns only its logits to JS.
+    const traffic = await page.evaluate(() => window.igpt.decodeTraffic(32));
+    report.webgpu.traffic = traffic;
+    checks.check(
+      'WebGPU: the KV cache stays on the GPU (no cache byte read back in 32 steps, only the logits)',
+      traffic.cacheOnDevice &&
+        traffic.bytesBack.length === 32 &&
+        traffic.bytesBack.every((b) => b === traffic.logitBytes) &&
+        traffic.deviceOutputs.every((n) => n > 0),
+      `cacheOnDevice ${traffic.cacheOnDevice}, bytes back per step ${[...new Set(traffic.bytesBack)].join('/')} (logits ${traffic.logitBytes}), outputs kept on the GPU per step ${[...new Set(traffic.deviceOutputs)].join('/')}`,
+    );
     const after = await page.evaluate(() => window.igpt.device());
     checks.check(
       "WebGPU: onnxruntime-web's WebGPU backend made a GPU device (no silent wasm fallback)",
