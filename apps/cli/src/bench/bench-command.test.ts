@@ -76,6 +76,14 @@ describe('igpt bench --quick', () => {
     expect(r.processor.imagesPerSecond).toBeGreaterThan(0);
     expect(r.probe.iterations).toBeGreaterThan(0);
     expect(r.coldStart.map((c) => c.model)).toEqual(['embedded', 'igpt-small']);
+    for (const c of r.coldStart) {
+      // Measured in fresh processes, step by step too; the steps fit inside a whole run.
+      expect(c.phases.sessionMs).toBeGreaterThan(0);
+      expect(c.phases.firstStepMs).toBeGreaterThan(0);
+    }
+    // Every target the quick run has figures for is judged (the quick figures themselves mean nothing).
+    expect(r.targets.map((t) => t.target)).toContain('cold start, embedded model <= 0.1 s');
+    expect(r.targets.every((t) => typeof t.met === 'boolean' && t.figure.length > 0)).toBe(true);
     const q = Object.fromEntries(r.quality.map((x) => [x.dtype, x]));
     expect(q.fp32?.bitsPerToken).toBeGreaterThan(0.3);
     expect(q.q8?.relativeToFp32).toBeLessThan(1.01);

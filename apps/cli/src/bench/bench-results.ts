@@ -52,6 +52,26 @@ export interface QualityFigure {
   maxLogitErrorSmallCausal?: number;
 }
 
+/** Cold start of one model folder, each run in a fresh process. */
+export interface ColdStartFigure {
+  readonly model: string;
+  /** Median ms from the `fromPretrained()` call to the first token's logits. */
+  readonly msToFirstToken: number;
+  /** Every run's ms. */
+  readonly runsMs: readonly number[];
+  /** One run taken step by step: read the folder, build the decode graph, create its session, first step. */
+  readonly phases: { readMs: number; graphMs: number; sessionMs: number; firstStepMs: number };
+}
+
+/** One of issue 13's targets as a run measured it. */
+export interface TargetFigure {
+  /** What is aimed at, e.g. `cold start, iGPT-small fp32 <= 1.0 s`. */
+  readonly target: string;
+  /** The run's figure, with its unit. */
+  readonly figure: string;
+  readonly met: boolean;
+}
+
 /** Everything one bench run measures: the JSON `igpt bench` writes. */
 export interface BenchResults {
   readonly date: string;
@@ -62,6 +82,8 @@ export interface BenchResults {
   readonly processor: { imagesPerSecond: number; inputSide: number; side: number; clusters: number };
   /** L-BFGS linear probe on synthetic features shaped like iGPT-small's (512 wide). */
   readonly probe: { samples: number; dims: number; classes: number; iterations: number; seconds: number };
-  readonly coldStart: { model: string; msToFirstToken: number }[];
+  readonly coldStart: ColdStartFigure[];
   readonly quality: QualityFigure[];
+  /** The targets of the figures above, each met or missed. */
+  readonly targets: TargetFigure[];
 }

@@ -42,10 +42,12 @@ export function formatBench(r: BenchResults): string {
     `Processor: ${f(r.processor.imagesPerSecond, 1)} images/s (${r.processor.inputSide}×${r.processor.inputSide} RGB → ${r.processor.side}×${r.processor.side}, ${r.processor.clusters} clusters)`,
     `Linear probe: ${f(r.probe.seconds)} s for ${r.probe.samples} × ${r.probe.dims} features, ${r.probe.classes} classes, ${r.probe.iterations} L-BFGS iterations`,
   );
-  for (const c of r.coldStart)
+  for (const c of r.coldStart) {
+    const p = c.phases;
     lines.push(
-      `Cold start (${c.model}): ${f(c.msToFirstToken, 0)} ms from the folder on disk to the first token`,
+      `Cold start (${c.model}): ${f(c.msToFirstToken, 0)} ms from fromPretrained() to the first token's logits (median of ${c.runsMs.map((x) => f(x, 0)).join(', ')} ms, fresh processes); one run step by step: read ${f(p.readMs, 0)} ms, decode graph ${f(p.graphMs, 0)} ms, session creation ${f(p.sessionMs, 0)} ms, first step ${f(p.firstStepMs, 0)} ms`,
     );
+  }
   lines.push(
     '',
     '| dtype | bits/token (held-out digits) | vs fp32 | max logit error (small-causal) |',
@@ -55,5 +57,7 @@ export function formatBench(r: BenchResults): string {
     lines.push(
       `| ${q.dtype} | ${q.bitsPerToken === undefined ? '—' : f(q.bitsPerToken, 4)} | ${q.relativeToFp32 === undefined ? '—' : `${f((q.relativeToFp32 - 1) * 100, 2)}%`} | ${q.maxLogitErrorSmallCausal === undefined ? '—' : q.maxLogitErrorSmallCausal.toExponential(2)} |`,
     );
+  lines.push('', '| target | figure | |', '| --- | --- | --- |');
+  for (const t of r.targets) lines.push(`| ${t.target} | ${t.figure} | ${t.met ? 'met' : 'missed'} |`);
   return lines.join('\n');
 }

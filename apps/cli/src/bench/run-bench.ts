@@ -16,6 +16,7 @@ import { timePrefill } from './sections/prefill.js';
 import { timeProbe } from './sections/probe.js';
 import { timeProcessor } from './sections/processor.js';
 import { measureQuality } from './sections/quality.js';
+import { nodeTargets } from './targets.js';
 
 export type { BenchOptions, BenchResults, DecodeFigure } from './bench-results.js';
 
@@ -106,10 +107,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   log('linear probe: L-BFGS on synthetic features');
   const probe = timeProbe(quick);
 
-  log('cold start: model folder on disk → first token');
+  log('cold start: model folder on disk → first token, each run in a fresh process');
+  const coldRuns = quick ? 1 : 3;
   const coldStart = [
-    await timeColdStart(options.embeddedDir, 'embedded', threads),
-    await timeColdStartOf(smallConfig, small, 'igpt-small', threads),
+    await timeColdStart(options.embeddedDir, 'embedded', threads, coldRuns),
+    await timeColdStartOf(smallConfig, small, 'igpt-small', threads, coldRuns),
   ];
 
   log('quality: bits per token on held-out digits and logit error on small-causal, per dtype');
@@ -122,7 +124,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   });
 
   const { cpus, cpuModel } = cpuInfo();
-  return {
+  const results = {
     date: new Date().toISOString(),
     quick,
     machine: { ...limits, cpus, threads, cpuModel, node: process.version },
@@ -133,4 +135,5 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     coldStart,
     quality,
   };
+  return { ...results, targets: nodeTargets(results) };
 }
