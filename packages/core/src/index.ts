@@ -9,12 +9,14 @@
 export type {
   BackendSession,
   BackendSessionOptions,
+  DeviceTensor,
   HostTensor,
   HostTensorType,
   ImageGPTBackend,
   ModelArtifact,
+  SessionTensor,
 } from './backend/index.js';
-export { OrtSession, type OrtTensorClass } from './backend/index.js';
+export { isDeviceTensor, OrtSession, type OrtTensorClass } from './backend/index.js';
 export {
   type ByteRangeReader,
   Checkpoint,

@@ -1,13 +1,13 @@
 import {
   type BackendSession,
   type BackendSessionOptions,
-  GraphBuilder,
   type ImageGPTBackend,
   type ModelArtifact,
-  OnnxDataType,
   OrtSession,
   type OrtTensorClass,
 } from '@imagegpt/core';
+import { GraphBuilder } from '@imagegpt/core/graph';
+import { OnnxDataType } from '@imagegpt/core/onnx';
 import type * as OrtWeb from 'onnxruntime-web';
 import { WebError } from './web-error.js';
 

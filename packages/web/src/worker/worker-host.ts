@@ -1,4 +1,4 @@
-import { createAbortError } from '@imagegpt/core';
+import { createAbortError } from '@imagegpt/core/generation';
 import {
   ImageGPTForCausalImageModeling,
   ImageGPTForImageClassification,

@@ -17,6 +17,8 @@ import { median } from '../timing.js';
 const CHILD = `
 const [dir, threadsArg, mode] = process.argv.slice(1);
 const igpt = await import('@imagegpt/node');
+const { buildDecodeGraph } = await import('@imagegpt/core/graph');
+const { FastDecoder } = await import('@imagegpt/core/model');
 const threads = Number(threadsArg);
 const now = () => performance.now();
 if (mode === 'total') {
@@ -34,11 +36,11 @@ if (mode === 'total') {
   const config = igpt.ImageGPTConfig.parse(new TextDecoder().decode(await files.read('config.json')));
   const checkpoint = await igpt.loadCheckpoint(files);
   const t1 = now();
-  const artifact = igpt.buildDecodeGraph(config, checkpoint, { head: 'causal', weights: 'buffers' });
+  const artifact = buildDecodeGraph(config, checkpoint, { head: 'causal', weights: 'buffers' });
   const t2 = now();
   const session = await igpt.createNodeBackend({ threads }).createSession(artifact, { threads });
   const t3 = now();
-  const decoder = new igpt.FastDecoder(() => session, config, 1);
+  const decoder = new FastDecoder(() => session, config, 1);
   await decoder.next([[config.sosTokenId]]);
   const t4 = now();
   await session.dispose();
