@@ -1,89 +1,13 @@
-import {
-  type BackendSession,
-  type DeviceTensor,
-  generate,
-  type HostTensor,
-  type ImageGPTBackend,
-  ImageGPTRunner,
-  isDeviceTensor,
-  type SessionTensor,
-} from '@imagegpt/core';
+import { generate, ImageGPTRunner } from '@imagegpt/core';
 import { goldenCase } from '@imagegpt/test-kit/golden';
 import { describe, expect, it } from 'vitest';
 import { createNodeBackend } from './node-backend.js';
+import { deviceBackend } from './test-utils/device-backend.js';
 
 // The decoder a WebGPU backend gets (the KV cache kept in device memory between steps), run here on
 // onnxruntime-node behind a backend that plays the device: outputs it is told to keep come back as
 // opaque DeviceTensors, which the decoder must feed back without reading. Chromium's WebGPU runs the
 // same decoder for real in the browser tests.
-
-/** Host bytes that came back from the device session, per run; DeviceTensors read back, in total. */
-interface Traffic {
-  hostBytesBack: number[];
-  readBacks: number;
-  live: Set<DeviceTensor>;
-}
-
-function deviceBackend(inner: ImageGPTBackend): { backend: ImageGPTBackend; traffic: Traffic } {
-  const traffic: Traffic = { hostBytesBack: [], readBacks: 0, live: new Set() };
-  const onDevice = (t: HostTensor): DeviceTensor => {
-    const tensor: DeviceTensor = {
-      location: 'device',
-      type: t.type,
-      dims: t.dims,
-      read: async () => {
-        traffic.readBacks++;
-        return t;
-      },
-      dispose: () => {
-        traffic.live.delete(tensor);
-      },
-    };
-    traffic.live.add(tensor);
-    hosted.set(tensor, t);
-    return tensor;
-  };
-  const hosted = new WeakMap<DeviceTensor, HostTensor>();
-  const backend: ImageGPTBackend = {
-    name: 'device (emulated)',
-    keepsOutputsOnDevice: async () => true,
-    async createSession(artifact, options = {}) {
-      const session = await inner.createSession(artifact, options);
-      const keep = new Set(options.keepOnDevice ?? []);
-      const wrapped: BackendSession = {
-        inputNames: session.inputNames,
-        outputNames: session.outputNames,
-        run: (feeds, fetches) => session.run(feeds, fetches),
-        async runOnDevice(feeds, fetches) {
-          const host: Record<string, HostTensor> = {};
-          for (const [name, t] of Object.entries(feeds)) {
-            if (!isDeviceTensor(t)) host[name] = t;
-            else {
-              const inner = hosted.get(t);
-              if (inner === undefined || !traffic.live.has(t)) throw new Error(`feed ${name} was disposed`);
-              host[name] = inner;
-            }
-          }
-          const out = await session.run(host, fetches);
-          const result: Record<string, SessionTensor> = {};
-          let back = 0;
-          for (const [name, t] of Object.entries(out)) {
-            if (keep.has(name)) result[name] = onDevice(t);
-            else {
-              result[name] = t;
-              back += t.data.byteLength;
-            }
-          }
-          traffic.hostBytesBack.push(back);
-          return result;
-        },
-        dispose: () => session.dispose(),
-      };
-      return wrapped;
-    },
-  };
-  return { backend, traffic };
-}
 
 describe('decoder with the KV cache on the device', () => {
   it('gives the CPU decoder greedy tokens, reads no cache byte back, and frees each step’s cache', async () => {

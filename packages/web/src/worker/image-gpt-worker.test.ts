@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { goldenCaseDir } from '@imagegpt/test-kit';
+import { goldenCase } from '@imagegpt/test-kit/golden';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ImageGPTForCausalImageModeling } from '../pretrained.js';
 import { ImageGPTWorker, type WorkerLike } from './image-gpt-worker.js';
@@ -12,8 +13,9 @@ import type { WorkerRequest, WorkerResponse } from './worker-protocol.js';
 // Chromium runs the package's own worker script in the browser tests.
 const BASE = 'https://models.example/tiny-causal/';
 
-function serveTinyCausal(): void {
-  const dir = goldenCaseDir('tiny-causal');
+/** Serves a golden case's folder at {@link BASE} through a stubbed fetch. */
+function serveCase(name = 'tiny-causal'): void {
+  const dir = goldenCaseDir(name);
   vi.stubGlobal('fetch', async (input: RequestInfo | URL, init?: RequestInit) => {
     const name = String(input).slice(BASE.length);
     let bytes: Uint8Array<ArrayBuffer>;
@@ -60,7 +62,7 @@ afterEach(() => vi.unstubAllGlobals());
 
 describe('ImageGPTWorker', () => {
   it('loads and generates on the other side, streaming rows, with the tokens of a model on the page', async () => {
-    serveTinyCausal();
+    serveCase();
     const { worker, sent } = inThreadWorker();
     const host = new ImageGPTWorker({ worker });
     const remote = await host.ImageGPTForCausalImageModeling.fromPretrained(BASE, { cache: false });
@@ -80,8 +82,27 @@ describe('ImageGPTWorker', () => {
     await expect(remote.generate({ maxLength: 3 })).rejects.toThrow(/disposed or was never loaded/);
   });
 
+  it('gives the reference’s greedy sequences (HF generate) from SOS and from a prefix', async () => {
+    serveCase('tiny-generate');
+    const golden = goldenCase('tiny-generate');
+    const { worker } = inThreadWorker();
+    const host = new ImageGPTWorker({ worker });
+    const remote = await host.ImageGPTForCausalImageModeling.fromPretrained(BASE, { cache: false });
+    try {
+      const fromSos = await remote.generate({ batchSize: 2, maxLength: 65, doSample: false });
+      expect(fromSos.sequences).toEqual(golden.rows('greedy_sos_ids'));
+      const fromPrefix = await remote.generate({
+        prompt: golden.rows('greedy_prefix_prompt'),
+        doSample: false,
+      });
+      expect(fromPrefix.sequences).toEqual(golden.rows('greedy_prefix_ids'));
+    } finally {
+      await remote.dispose();
+    }
+  });
+
   it('forwards an abort as a message and rejects with the signal’s reason', async () => {
-    serveTinyCausal();
+    serveCase();
     const { worker, sent } = inThreadWorker();
     const host = new ImageGPTWorker({ worker });
     const remote = await host.ImageGPTForCausalImageModeling.fromPretrained(BASE, { cache: false });
@@ -109,7 +130,7 @@ describe('ImageGPTWorker', () => {
   });
 
   it('refuses what cannot cross to a worker, and methods a model does not offer', async () => {
-    serveTinyCausal();
+    serveCase();
     const { worker } = inThreadWorker();
     const host = new ImageGPTWorker({ worker });
     const remote = await host.ImageGPTForCausalImageModeling.fromPretrained(BASE, { cache: false });
