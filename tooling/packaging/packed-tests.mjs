@@ -10,7 +10,6 @@
 //      served on 127.0.0.1, generates a digit in headless Chromium (wasm); its bundle is measured.
 // Steps 2-4 need the npm registry. Without it they are skipped with one line, unless
 // IGPT_REQUIRE_NETWORK=1 (CI), where that is a failure. Step 4 needs Chromium as the browser tests do.
-import { spawn } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -30,7 +29,7 @@ import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { Checks, startServer, withChromium } from '../scripts/browser/harness.mjs';
 import { toJavaScript } from './src/compile.mjs';
-import { fixtureDir, runNode } from './src/run-node.mjs';
+import { exec as execIn, fixtureDir, runNode } from './src/run-node.mjs';
 import { allBlocks, blockId, blockModule, parseBlocks, REPO_ROOT } from './src/snippets.mjs';
 
 const root = REPO_ROOT;
@@ -75,29 +74,9 @@ const FORBIDDEN_DEFAULT = [...TOOLS, ...QUEUE_CLIENTS];
 
 // ---------------------------------------------------------------------------------------------
 
-/** Runs a command; resolves to `{ code, output }`. */
-function exec(cmd, args, { cwd = root, env = process.env, timeoutMs = 300_000 } = {}) {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => {
-      output += d;
-    });
-    child.stderr.on('data', (d) => {
-      output += d;
-    });
-    const timer = setTimeout(() => {
-      output += `\n(killed after ${timeoutMs / 1000} s)`;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('error', (e) => {
-      output += String(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, output });
-    });
-  });
+/** Runs a command (in the repository root unless `cwd` says otherwise); see run-node.mjs. */
+function exec(cmd, args, { cwd = root, ...options } = {}) {
+  return execIn(cmd, args, { cwd, ...options });
 }
 
 /** Maps `items` through `fn`, `limit` at a time, keeping the order. */

@@ -112,16 +112,7 @@ export class NodeFileSource implements FileSource {
           { path: this.describe(path) },
         );
       }
-      const out = new Uint8Array(size);
-      let loaded = 0;
-      while (loaded < size) {
-        const { bytesRead } = await handle.read(out, loaded, Math.min(CHUNK, size - loaded), loaded);
-        if (bytesRead === 0) break; // shrank while reading: return what is there
-        loaded += bytesRead;
-        onProgress?.(loaded, size);
-      }
-      if (size === 0) onProgress?.(0, 0);
-      return loaded === size ? out : out.subarray(0, loaded);
+      return readWhole(handle, size, onProgress);
     });
   }
 
@@ -232,6 +223,27 @@ export class NodeFileSource implements FileSource {
 }
 
 /**
+ * Reads `size` bytes from the start of an open file in 16 MiB chunks (`onProgress` after each, and
+ * once for an empty file). A file that shrank while being read gives what was there.
+ */
+async function readWhole(
+  handle: FileHandle,
+  size: number,
+  onProgress?: (loaded: number, total: number) => void,
+): Promise<Uint8Array> {
+  const out = new Uint8Array(size);
+  let loaded = 0;
+  while (loaded < size) {
+    const { bytesRead } = await handle.read(out, loaded, Math.min(CHUNK, size - loaded), loaded);
+    if (bytesRead === 0) break;
+    loaded += bytesRead;
+    onProgress?.(loaded, size);
+  }
+  if (size === 0) onProgress?.(0, 0);
+  return loaded === size ? out : out.subarray(0, loaded);
+}
+
+/**
  * Opens `real` if it is a regular file: checked before the open, which does not wait (a FIFO
  * cannot hang it), and again on the handle, which must be the file checked.
  */
@@ -292,14 +304,7 @@ export async function readRegularFile(path: string, options: FileReadOptions = {
         size,
       });
     }
-    const out = new Uint8Array(size);
-    let loaded = 0;
-    while (loaded < size) {
-      const { bytesRead } = await handle.read(out, loaded, Math.min(CHUNK, size - loaded), loaded);
-      if (bytesRead === 0) break; // shrank while reading: return what is there
-      loaded += bytesRead;
-    }
-    return loaded === size ? out : out.subarray(0, loaded);
+    return await readWhole(handle, size);
   } finally {
     await handle.close();
   }

@@ -17,11 +17,14 @@ export function fixtureDir(prefix = 'igpt-snippet-') {
   return dir;
 }
 
-/** Runs `node file` in `cwd`; resolves to `{ code, output, ms }` (stdout and stderr together). */
-export function runNode(file, cwd, { timeoutMs = 180_000, env = process.env } = {}) {
+/**
+ * Runs a command; resolves to `{ code, output, ms }` (stdout and stderr together). A command still
+ * running after `timeoutMs` is killed, and the output says so.
+ */
+export function exec(cmd, args, { cwd, env = process.env, timeoutMs = 300_000 } = {}) {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [file], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => {
       output += d;
@@ -30,14 +33,22 @@ export function runNode(file, cwd, { timeoutMs = 180_000, env = process.env } = 
       output += d;
     });
     const timer = setTimeout(() => {
-      output += `\n(killed after ${timeoutMs} ms)`;
+      output += `\n(killed after ${timeoutMs / 1000} s)`;
       child.kill('SIGKILL');
     }, timeoutMs);
+    child.on('error', (e) => {
+      output += String(e);
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code: code ?? (signal ? 128 : 1), output, ms: performance.now() - t0 });
     });
   });
+}
+
+/** Runs `node file` in `cwd`; resolves to `{ code, output, ms }` (stdout and stderr together). */
+export function runNode(file, cwd, { timeoutMs = 180_000, env = process.env } = {}) {
+  return exec(process.execPath, [file], { cwd, env, timeoutMs });
 }
 
 /**

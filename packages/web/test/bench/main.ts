@@ -2,9 +2,7 @@
 // @imagegpt/web and times what a user waits for. The script drives it through `window.igptBench`
 // and prints the figures; nothing here judges them.
 import {
-  type BackendSession,
   createWebBackend,
-  type HostTensor,
   type ImageGPTBackend,
   ImageGPTForCausalImageModeling,
   ImageGPTWorker,
@@ -12,6 +10,7 @@ import {
   type SessionTensor,
   toImageData,
 } from '@imagegpt/web';
+import { observedBackend } from '../observed-backend.js';
 
 /** Bytes that crossed between JS and the runtime in the runs so far, and outputs kept on the device. */
 const traffic = { runs: 0, bytesIn: 0, bytesOut: 0, deviceOutputs: 0 };
@@ -20,34 +19,13 @@ const hostBytes = (tensors: Record<string, SessionTensor>) =>
   Object.values(tensors).reduce((n, t) => n + (isDeviceTensor(t) ? 0 : t.data.byteLength), 0);
 
 /** `inner` with every run counted: host bytes fed (copied into wasm memory or uploaded) and returned. */
-function counting(inner: ImageGPTBackend): ImageGPTBackend {
-  const count = (feeds: Record<string, SessionTensor>, out: Record<string, SessionTensor>) => {
+const counting = (inner: ImageGPTBackend): ImageGPTBackend =>
+  observedBackend(inner, (feeds, out) => {
     traffic.runs++;
     traffic.bytesIn += hostBytes(feeds);
     traffic.bytesOut += hostBytes(out);
     traffic.deviceOutputs += Object.values(out).filter(isDeviceTensor).length;
-    return out;
-  };
-  return {
-    name: inner.name,
-    keepsOutputsOnDevice: async () => (await inner.keepsOutputsOnDevice?.()) === true,
-    async createSession(artifact, options) {
-      const session = await inner.createSession(artifact, options);
-      const run = session.runOnDevice?.bind(session);
-      const counted: BackendSession = {
-        inputNames: session.inputNames,
-        outputNames: session.outputNames,
-        run: async (feeds, fetches) =>
-          count(feeds, await session.run(feeds, fetches)) as Record<string, HostTensor>,
-        ...(run === undefined
-          ? {}
-          : { runOnDevice: async (feeds, fetches) => count(feeds, await run(feeds, fetches)) }),
-        dispose: () => session.dispose(),
-      };
-      return counted;
-    },
-  };
-}
+  });
 
 let model: ImageGPTForCausalImageModeling | undefined;
 

@@ -3,26 +3,24 @@
 // script drives it through `window.igpt` and checks the JSON it returns.
 import { jpegMarkersWithScans } from '@imagegpt/test-kit/hostile-bytes';
 import {
-  type BackendSession,
   type ConformanceReport,
   createWebBackend,
   DirectoryHandleSink,
   decodeImage,
   FetchFileSource,
-  type HostTensor,
   type ImageGPTBackend,
   ImageGPTForCausalImageModeling,
   ImageGPTForImageClassification,
   ImageGPTWorker,
   isDeviceTensor,
   runConformance,
-  type SessionTensor,
   toImageData,
   toRawImage,
 } from '@imagegpt/web';
 // The same onnxruntime-web instance @imagegpt/web uses (one copy in the bundle): read to prove that
 // its WebGPU backend, not a silent wasm fallback, started.
 import * as ort from 'onnxruntime-web';
+import { observedBackend } from '../observed-backend.js';
 
 /** A conformance report, or a failed one with the error when the case could not be run. */
 export type CaseReport = ConformanceReport & { error?: string };
@@ -368,7 +366,7 @@ function recording(
   inner: ImageGPTBackend,
   runs: { bytesBack: number; deviceOutputs: number }[],
 ): ImageGPTBackend {
-  const record = (out: Record<string, SessionTensor>) => {
+  return observedBackend(inner, (_feeds, out) => {
     let bytesBack = 0;
     let deviceOutputs = 0;
     for (const t of Object.values(out)) {
@@ -376,27 +374,7 @@ function recording(
       else bytesBack += t.data.byteLength;
     }
     runs.push({ bytesBack, deviceOutputs });
-    return out;
-  };
-  return {
-    name: inner.name,
-    keepsOutputsOnDevice: async () => (await inner.keepsOutputsOnDevice?.()) === true,
-    async createSession(artifact, options) {
-      const session = await inner.createSession(artifact, options);
-      const run = session.runOnDevice?.bind(session);
-      const wrapped: BackendSession = {
-        inputNames: session.inputNames,
-        outputNames: session.outputNames,
-        run: async (feeds, fetches) =>
-          record(await session.run(feeds, fetches)) as Record<string, HostTensor>,
-        ...(run === undefined
-          ? {}
-          : { runOnDevice: async (feeds, fetches) => record(await run(feeds, fetches)) }),
-        dispose: () => session.dispose(),
-      };
-      return wrapped;
-    },
-  };
+  });
 }
 
 async function decodeTraffic(steps: number) {
