@@ -70,6 +70,7 @@ export {
   type FilePolicyRule,
   type FileReadOptions,
   type FileSource,
+  type LocalFile,
 } from './io/index.js';
 export {
   type Decoder,

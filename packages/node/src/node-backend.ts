@@ -43,6 +43,8 @@ function telemetryOffUnlessSet(): void {
  */
 export class NodeBackend implements ImageGPTBackend {
   readonly name = 'onnxruntime-node';
+  /** Weights that stay in local files are mapped by onnxruntime itself ({@link ModelArtifact.externalDataFolder}). */
+  readonly readsLocalFiles = true;
   readonly #threads: number | undefined;
   readonly #optimizedModelFilePath: string | undefined;
 
@@ -62,6 +64,12 @@ export class NodeBackend implements ImageGPTBackend {
       ...(artifact.externalData === undefined
         ? {}
         : { externalData: artifact.externalData.map(({ path, data }) => ({ path, data })) }),
+      // A model built in memory has no folder of its own: this is where its external data files are.
+      ...(artifact.externalDataFolder === undefined
+        ? {}
+        : {
+            extra: { session: { model_external_initializers_file_folder_path: artifact.externalDataFolder } },
+          }),
     });
     return new OrtSession(session, ort.Tensor as unknown as OrtTensorClass, 'NodeBackend');
   }

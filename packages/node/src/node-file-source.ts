@@ -3,9 +3,10 @@ import { constants as fsConstants, type Stats } from 'node:fs';
 import { type FileHandle, lstat, open, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FilePolicyError, type FileReadOptions, type FileSource } from '@imagegpt/core';
+import { FilePolicyError, type FileReadOptions, type FileSource, type LocalFile } from '@imagegpt/core';
 import { hubCacheBlobsDir } from '@imagegpt/core/io';
 import { NodeError } from './node-error.js';
+import { NodeLocalFile } from './node-local-file.js';
 
 /** Reads chunks of this size so progress can be reported on large checkpoints. */
 const CHUNK = 16 * 1024 * 1024;
@@ -169,6 +170,18 @@ export class NodeFileSource implements FileSource {
     });
   }
 
+  /**
+   * The file as a {@link LocalFile}, opened under the same policy as a read: `loadCheckpoint` then
+   * leaves safetensors weights in it, read as they are used, and onnxruntime-node maps them from
+   * it. Its reads refuse the file once it has been replaced or written to.
+   */
+  async localFile(path: string): Promise<LocalFile> {
+    return this.#withHandle(
+      path,
+      async (handle, _size, real) => new NodeLocalFile(real, this.describe(path), await handle.stat()),
+    );
+  }
+
   /** A path for messages: `<folder>/<file>`. */
   describe(path: string): string {
     return join(this.location, path);
@@ -179,7 +192,10 @@ export class NodeFileSource implements FileSource {
    * the real path must lie inside the folder or a link root, the file must be a regular one, and
    * what is opened (non-blocking) must be the file that was checked.
    */
-  async #withHandle<T>(path: string, use: (handle: FileHandle, size: number) => Promise<T>): Promise<T> {
+  async #withHandle<T>(
+    path: string,
+    use: (handle: FileHandle, size: number, real: string) => Promise<T>,
+  ): Promise<T> {
     const full = this.resolvePath(path);
     const file = this.describe(path);
     const real = await realpath(full).catch((e: unknown) => {
@@ -195,7 +211,7 @@ export class NodeFileSource implements FileSource {
     }
     const { handle, size } = await openRegular(real, file, (e) => this.#cannotOpen(path, full, e));
     try {
-      return await use(handle, size);
+      return await use(handle, size, real);
     } finally {
       await handle.close();
     }

@@ -193,6 +193,11 @@ export class WebBackend implements ImageGPTBackend {
   }
 
   async createSession(artifact: ModelArtifact, options: BackendSessionOptions = {}): Promise<BackendSession> {
+    if (artifact.externalDataFolder !== undefined) {
+      throw new WebError(
+        `WebBackend: this model's weights are in files in ${artifact.externalDataFolder}, which a browser cannot open; build it with weights: 'buffers'`,
+      );
+    }
     const device = await this.device();
     const bytes =
       artifact.model.byteLength + (artifact.externalData ?? []).reduce((n, f) => n + f.data.byteLength, 0);

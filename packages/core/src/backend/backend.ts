@@ -44,6 +44,12 @@ export function isDeviceTensor(t: SessionTensor): t is DeviceTensor {
 export interface ModelArtifact {
   readonly model: Uint8Array;
   readonly externalData?: readonly { path: string; data: Uint8Array }[];
+  /**
+   * The local folder that the model's external data locations are files in, when its weights stay
+   * in the checkpoint's own files (`weights: 'files'`); `externalData` is then absent. Only
+   * backends that say {@link ImageGPTBackend.readsLocalFiles} get such artifacts.
+   */
+  readonly externalDataFolder?: string;
 }
 
 /** Session settings a backend honours where its runtime can. */
@@ -100,4 +106,10 @@ export interface ImageGPTBackend {
    * where copying a KV cache back every step would cost more than the step. Absent means no.
    */
   keepsOutputsOnDevice?(): Promise<boolean>;
+  /**
+   * Whether the backend opens artifacts whose weights stay in local files
+   * ({@link ModelArtifact.externalDataFolder}): true for onnxruntime-node, which maps them, so a
+   * model loads without its weights passing through JS memory. Absent means no.
+   */
+  readonly readsLocalFiles?: boolean;
 }

@@ -1,3 +1,4 @@
+import type { LocalFile } from '../io/file-source.js';
 import {
   DTYPE_SIZES,
   FLOAT_DTYPES,
@@ -21,6 +22,37 @@ export interface WeightTensor {
    * ({@link readSafetensorsByRange}); either way treat it as read-only.
    */
   readonly bytes: Uint8Array;
+  /**
+   * Where the bytes lie in a local file, exactly as stored (`offset` from the start of the file),
+   * when the reader left them there: a backend that reads local files can then load the tensor
+   * from the file itself. Absent for tensors read into memory.
+   */
+  readonly file?: { readonly file: LocalFile; readonly offset: number };
+}
+
+/**
+ * A {@link WeightTensor} whose bytes stay in a local file until first asked for, then are read
+ * (synchronously) and kept. `byteLength` is what the file's header promised, checked by its reader.
+ */
+export class DeferredWeight implements WeightTensor {
+  readonly file: { readonly file: LocalFile; readonly offset: number };
+  #bytes: Uint8Array | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly dtype: WeightDType,
+    readonly shape: readonly number[],
+    readonly byteLength: number,
+    file: LocalFile,
+    offset: number,
+  ) {
+    this.file = { file, offset };
+  }
+
+  get bytes(): Uint8Array {
+    this.#bytes ??= this.file.file.readSync(this.file.offset, this.byteLength);
+    return this.#bytes;
+  }
 }
 
 /** Number of elements of a shape (`[]` → 1). */
@@ -69,9 +101,11 @@ export class Checkpoint {
         });
       }
       const expected = shapeSize(tensor.shape) * DTYPE_SIZES[tensor.dtype];
-      if (tensor.bytes.length !== expected) {
+      // A deferred tensor is not read to be checked: its reader checked the length it promises.
+      const length = tensor instanceof DeferredWeight ? tensor.byteLength : tensor.bytes.length;
+      if (length !== expected) {
         throw new CheckpointError(
-          `${tensor.dtype} ${formatShape(tensor.shape)} needs ${expected} bytes, got ${tensor.bytes.length}`,
+          `${tensor.dtype} ${formatShape(tensor.shape)} needs ${expected} bytes, got ${length}`,
           { file: this.source, tensor: tensor.name },
         );
       }

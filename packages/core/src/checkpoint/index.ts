@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 
-export { Checkpoint, type WeightTensor } from './checkpoint.js';
+export { Checkpoint, DeferredWeight, type WeightTensor } from './checkpoint.js';
 export { DTYPE_SIZES, type WeightDType } from './dtype.js';
 export { CheckpointError, type CheckpointErrorInfo } from './errors.js';
 export {

@@ -118,6 +118,7 @@ export async function loadFile(
     return readSafetensorsByRange(await rangeReader(files, path), {
       source,
       limits,
+      ...(files.localFile !== undefined && { local: await files.localFile(path) }),
       ...(onProgress && {
         onProgress: (loaded: number, total: number) => onProgress({ file: path, loaded, total }),
       }),

@@ -1,7 +1,8 @@
 import { JsonReader, previewValue } from '@imagegpt/config/json';
 import { strToU8 } from 'fflate';
 import { DEFAULT_FILE_LIMITS, type FileLimits, fileLimits } from '../io/file-policy.js';
-import { Checkpoint, formatShape } from './checkpoint.js';
+import type { LocalFile } from '../io/file-source.js';
+import { Checkpoint, DeferredWeight, formatShape } from './checkpoint.js';
 import { DTYPE_SIZES, isWeightDType, type WeightDType } from './dtype.js';
 import { CheckpointError } from './errors.js';
 
@@ -70,6 +71,12 @@ export interface ReadSafetensorsByRangeOptions extends ReadCheckpointOptions {
    * The last call has `loaded === total`.
    */
   readonly onProgress?: (loaded: number, total: number) => void;
+  /**
+   * The same file on the local disk: its tensors are then left there ({@link DeferredWeight}s,
+   * read when first used, and loadable by a backend straight from the file) instead of being read
+   * now. Only the header is read.
+   */
+  readonly local?: LocalFile;
 }
 
 /**
@@ -96,6 +103,17 @@ export async function readSafetensorsByRange(
   const fail = failIn(file);
   const { size } = reader;
   const { dataStart, metadata, entries } = await readHeaderByRange(reader, fail, fileLimits(options.limits));
+
+  const { local } = options;
+  if (local !== undefined) {
+    if (local.size !== size)
+      throw fail(`is ${local.size} bytes on disk but ${size} bytes through its reader`);
+    options.onProgress?.(size, size);
+    const tensors = entries.map(
+      (e) => new DeferredWeight(e.name, e.dtype, e.shape, e.end - e.begin, local, dataStart + e.begin),
+    );
+    return new Checkpoint(tensors, { source: file, metadata });
+  }
 
   let loaded = dataStart;
   options.onProgress?.(loaded, size);

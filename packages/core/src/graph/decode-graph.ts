@@ -6,6 +6,7 @@ import { type Attention, FLOAT32_MIN } from './attention.js';
 import { embed } from './embedding.js';
 import { type FusedKernels, fusedKernels, fusedTrunk, rowsShape, scoreScale } from './fused-trunk.js';
 import type { GraphBuilder } from './graph-builder.js';
+import { liesInFile } from './linear-layer.js';
 import { finishModelGraph, type ModelGraphOptions, startModelGraph } from './model-graph.js';
 import { hiddenStateOutputs, modelHead } from './model-outputs.js';
 import type { ModelWeights } from './model-weights.js';
@@ -62,7 +63,14 @@ export function buildDecodeGraph(
 
   const kernels = fusedKernels(g, config, w);
   const rows = rowsShape(g, inputIds);
-  const attn = cachedAttention(g, config, checkpoint, w, kernels, { inputIds, cacheBias, cache });
+  // Weights that stay in their file are handed over as they are: the score scale is then a Mul on
+  // the queries instead of being folded into c_attn (the same values for a power-of-two scale).
+  const foldScale = !(
+    options.weights === 'files' &&
+    (options.dtype ?? 'fp32') === 'fp32' &&
+    liesInFile(checkpoint, `${w.prefix}h.0.attn.c_attn.weight`)
+  );
+  const attn = cachedAttention(g, config, checkpoint, w, kernels, { inputIds, cacheBias, cache, foldScale });
   const h = embed(g, w, inputIds, positionIds);
   const last = fusedTrunk(g, config, w, kernels, h, attn, { rows, lastOnly });
 
@@ -85,10 +93,10 @@ function cachedAttention(
   checkpoint: Checkpoint,
   w: ModelWeights,
   { gemm }: FusedKernels,
-  inputs: { inputIds: string; cacheBias: string; cache: readonly CacheBuffers[] },
+  inputs: { inputIds: string; cacheBias: string; cache: readonly CacheBuffers[]; foldScale: boolean },
 ): Attention {
   const { nHead: H, headDim: D, nEmbd: C } = config;
-  const { inputIds, cacheBias, cache } = inputs;
+  const { inputIds, cacheBias, cache, foldScale } = inputs;
   const qkvShape = g.op('Concat', [g.op('Shape', [inputIds]), g.int64s([3 * H, D])], { axis: 0 });
   // Scores of the new tokens among themselves: causal, finfo.min above the diagonal ([T,T], shared).
   const newBias = g.scoped('mask', () => {
@@ -126,14 +134,16 @@ function cachedAttention(
     const p = `${w.prefix}h.${layer}.attn.`;
     const buffers = cache[layer] as CacheBuffers;
     // [B·T,3C] -> [B,3H,T,D] -> q, k, v as [B,H,T,D]
-    const heads = g.op('Transpose', [g.op('Reshape', [scaledQkv(x, `${p}c_attn`, layer), qkvShape])], {
-      perm: [0, 2, 1, 3],
-    });
-    const [q, k, v] = g.opN('Split', [heads, g.int64s([H, H, H])], 3, { axis: 1 }, [
+    const qkv = foldScale
+      ? scaledQkv(x, `${p}c_attn`, layer)
+      : w.linear(x, `${p}c_attn.weight`, { bias: w.tensor(`${p}c_attn.bias`) });
+    const heads = g.op('Transpose', [g.op('Reshape', [qkv, qkvShape])], { perm: [0, 2, 1, 3] });
+    const [unscaledQ, k, v] = g.opN('Split', [heads, g.int64s([H, H, H])], 3, { axis: 1 }, [
       `h.${layer}.attn.q`,
       `h.${layer}.attn.k`,
       `new.${layer}.value`,
     ]) as [string, string, string];
+    const q = foldScale ? unscaledQ : g.op('Mul', [unscaledQ, g.floatConstant(scoreScale(config, layer))]);
     const keyT = g.op('Transpose', [k], { perm: [0, 1, 3, 2] }, `new.${layer}.key_t`);
     const scores = g.op(
       'Concat',

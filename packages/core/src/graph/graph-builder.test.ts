@@ -87,3 +87,68 @@ describe('GraphBuilder', () => {
     );
   });
 });
+
+/** An in-memory stand-in for a file on disk, counting reads; `replaced` makes it fail its check. */
+function fakeFile(path: string, size: number) {
+  const file = {
+    path,
+    size,
+    reads: 0,
+    replaced: false,
+    readSync(offset: number, length: number) {
+      file.reads++;
+      return new Uint8Array(length).fill(offset % 251);
+    },
+    check() {
+      if (file.replaced) throw new Error(`${path} changed`);
+    },
+  };
+  return file;
+}
+
+describe("GraphBuilder weights: 'files'", () => {
+  const build = (file: ReturnType<typeof fakeFile>) => {
+    const g = new GraphBuilder('t');
+    g.addFileInitializer('w', [256, 4], { file, offset: 128 }, () => file.readSync(128, 4096));
+    g.addInitializer('derived', [2], Float32Array.of(1, 2));
+    return g;
+  };
+
+  it('leaves file weights in their file, embeds the rest and names the folder, reading nothing', () => {
+    const file = fakeFile('/models/igpt/model.safetensors', 8192);
+    const artifact = build(file).toArtifact({ weights: 'files' });
+    expect(artifact.externalDataFolder).toBe('/models/igpt');
+    expect(artifact.externalData).toBeUndefined();
+    const [w, derived] = decodeOnnxModel(artifact.model).graph.initializer;
+    expect(w?.externalData).toEqual([
+      { key: 'location', value: 'model.safetensors' },
+      { key: 'offset', value: '128' },
+      { key: 'length', value: '4096' },
+    ]);
+    const raw = derived?.rawData ?? new Uint8Array();
+    expect(Array.from(new Float32Array(raw.slice().buffer))).toEqual([1, 2]);
+    expect(file.reads).toBe(0);
+  });
+
+  it('reads file weights once when another placement needs their bytes', () => {
+    const file = fakeFile('C:\\models\\model.safetensors', 8192);
+    const g = build(file);
+    expect(g.toArtifact({ weights: 'buffers' }).externalData?.[0]?.data[0]).toBe(128);
+    g.toArtifact({ weights: 'embedded' });
+    expect(file.reads).toBe(1);
+  });
+
+  it('refuses a file that changed since the checkpoint was read', () => {
+    const file = fakeFile('/m/model.safetensors', 8192);
+    file.replaced = true;
+    expect(() => build(file).toArtifact({ weights: 'files' })).toThrow('/m/model.safetensors changed');
+  });
+
+  it("is 'buffers' when no weight lies in a file", () => {
+    const g = new GraphBuilder('t');
+    g.addInitializer('w', [1024], new Float32Array(1024));
+    const artifact = g.toArtifact({ weights: 'files' });
+    expect(artifact.externalDataFolder).toBeUndefined();
+    expect(artifact.externalData?.map((e) => e.data.byteLength)).toEqual([4096]);
+  });
+});

@@ -1,4 +1,5 @@
 import type { ModelArtifact } from '../backend/backend.js';
+import type { LocalFile } from '../io/file-source.js';
 import { encodeOnnxModel } from '../onnx/onnx-codec.js';
 import {
   type OnnxAttribute,
@@ -26,9 +27,12 @@ export type Dim = number | string;
  * files over {@link SerializeOptions.externalDataThreshold} (what `onnx.save` writes: for files).
  * `buffers`: every weight of 1 KiB or more is its own in-memory external data entry, a view of the
  * builder's array: nothing is copied in JS and the runtime copies each weight once, into its own
- * memory (for sessions; `igpt export` would write one file per weight).
+ * memory (for sessions; `igpt export` would write one file per weight). `files`: weights that lie
+ * unchanged in a local file ({@link GraphBuilder.addFileInitializer}) stay there, as external data
+ * the runtime reads (maps) from that file itself ({@link ModelArtifact.externalDataFolder}), and
+ * the rest are embedded; without such weights it is `buffers`. For backends that read local files.
  */
-export type WeightPlacement = 'embedded' | 'buffers';
+export type WeightPlacement = 'embedded' | 'buffers' | 'files';
 
 /** Where and how to write the model once the graph is complete. */
 export interface SerializeOptions {
@@ -61,7 +65,10 @@ interface Initializer {
   readonly name: string;
   readonly dataType: OnnxDataTypeCode;
   readonly dims: readonly number[];
+  /** The bytes (read from {@link file} on first use when the weight lies in one). */
   readonly bytes: Uint8Array;
+  /** The local file and offset where exactly these bytes lie. */
+  readonly file?: { readonly file: LocalFile; readonly offset: number };
 }
 
 /** The contrib-op domain of ONNX Runtime (GroupQueryAttention, MatMulNBits, ...). */
@@ -134,6 +141,31 @@ export class GraphBuilder {
       );
     }
     this.#initializers.set(name, { name, dataType, dims: [...dims], bytes: bytesOf(data) });
+    return name;
+  }
+
+  /**
+   * Adds a float32 weight whose bytes lie unchanged in a local file at `file.offset`; `read` gives
+   * them when the placement needs them in memory (anything but `files`). Returns its name.
+   */
+  addFileInitializer(
+    name: string,
+    dims: readonly number[],
+    file: { readonly file: LocalFile; readonly offset: number },
+    read: () => Uint8Array,
+  ): string {
+    if (this.#initializers.has(name)) throw new Error(`GraphBuilder: initializer "${name}" added twice`);
+    let bytes: Uint8Array | undefined;
+    this.#initializers.set(name, {
+      name,
+      dataType: OnnxDataType.FLOAT,
+      dims: [...dims],
+      file,
+      get bytes() {
+        bytes ??= read();
+        return bytes;
+      },
+    });
     return name;
   }
 
@@ -234,7 +266,12 @@ export class GraphBuilder {
     const fileBytes = options.externalDataFileBytes ?? DEFAULT_EXTERNAL_FILE_BYTES;
     const basePath = options.externalDataPath ?? 'model.onnx.data';
     const all = [...this.#initializers.values()];
-    if (options.weights === 'buffers') return this.#withWeightBuffers(all, options);
+    if (options.weights === 'files') {
+      const inFiles = this.#withWeightFiles(all, options);
+      if (inFiles !== undefined) return inFiles;
+    }
+    if (options.weights === 'buffers' || options.weights === 'files')
+      return this.#withWeightBuffers(all, options);
     const total = all.reduce((sum, t) => sum + t.bytes.byteLength, 0);
     const external = total > threshold;
 
@@ -276,6 +313,46 @@ export class GraphBuilder {
     return { model, externalData };
   }
 
+  /**
+   * {@link WeightPlacement} `files`: the weights of the folder holding most of them stay in their
+   * files, the rest are embedded. Undefined (use `buffers`) when no weight lies in a file or the
+   * embedded rest would be too big for one protobuf message.
+   */
+  #withWeightFiles(all: readonly Initializer[], options: SerializeOptions): ModelArtifact | undefined {
+    const bytesIn = new Map<string, number>();
+    for (const t of all) {
+      if (t.file === undefined) continue;
+      const folder = splitPath(t.file.file.path).folder;
+      bytesIn.set(folder, (bytesIn.get(folder) ?? 0) + byteLength(t));
+    }
+    const folder = [...bytesIn].sort((a, b) => b[1] - a[1])[0]?.[0];
+    if (folder === undefined) return undefined;
+    const inFolder = (t: Initializer) =>
+      t.file !== undefined && splitPath(t.file.file.path).folder === folder;
+    const embedded = all.reduce((n, t) => (inFolder(t) ? n : n + t.bytes.byteLength), 0);
+    if (embedded > (options.externalDataThreshold ?? DEFAULT_EXTERNAL_DATA_THRESHOLD)) return undefined;
+    // The runtime reads the files when the session opens: they must still be the ones the
+    // checkpoint was read from (a replaced file would give other weights at the same offsets).
+    for (const file of new Set(all.filter(inFolder).map((t) => t.file?.file))) file?.check();
+    const initializer = all.map((t): OnnxTensor => {
+      if (!inFolder(t) || t.file === undefined) {
+        return { name: t.name, dataType: t.dataType, dims: [...t.dims], rawData: t.bytes };
+      }
+      return {
+        name: t.name,
+        dataType: t.dataType,
+        dims: [...t.dims],
+        dataLocation: OnnxDataLocation.EXTERNAL,
+        externalData: [
+          { key: 'location', value: splitPath(t.file.file.path).name },
+          { key: 'offset', value: String(t.file.offset) },
+          { key: 'length', value: String(byteLength(t)) },
+        ],
+      };
+    });
+    return { model: this.#encode(initializer, options), externalDataFolder: folder };
+  }
+
   /** {@link WeightPlacement} `buffers`: one external data entry per weight, viewing its bytes. */
   #withWeightBuffers(all: readonly Initializer[], options: SerializeOptions): ModelArtifact {
     const externalData: { path: string; data: Uint8Array }[] = [];
@@ -303,25 +380,44 @@ export class GraphBuilder {
   }
 
   #encode(initializer: OnnxTensor[], options: SerializeOptions): Uint8Array {
-    return encodeOnnxModel({
-      irVersion: IR_VERSION,
-      opsetImport: [
-        { domain: '', version: OPSET },
-        ...[...this.#domains].map((domain) => ({ domain, version: 1 })),
-      ],
-      producerName: 'imagegpt-ts',
-      producerVersion: '0.1.0',
-      ...(options.docString === undefined ? {} : { docString: options.docString }),
-      metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
-      graph: {
-        name: this.name,
-        node: this.#nodes,
-        initializer,
-        input: this.#inputs,
-        output: this.#outputs,
+    return encodeOnnxModel(
+      {
+        irVersion: IR_VERSION,
+        opsetImport: [
+          { domain: '', version: OPSET },
+          ...[...this.#domains].map((domain) => ({ domain, version: 1 })),
+        ],
+        producerName: 'imagegpt-ts',
+        producerVersion: '0.1.0',
+        ...(options.docString === undefined ? {} : { docString: options.docString }),
+        metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
+        graph: {
+          name: this.name,
+          node: this.#nodes,
+          initializer,
+          input: this.#inputs,
+          output: this.#outputs,
+        },
       },
-    });
+      // Our own output, schema-checked by the graph tests; the check would cost a cold start.
+      { verify: false },
+    );
   }
+}
+
+/** An initializer's size in bytes, without reading a weight that lies in a file. */
+function byteLength(t: Initializer): number {
+  return t.file === undefined ? t.bytes.byteLength : 4 * t.dims.reduce((a, b) => a * b, 1);
+}
+
+/** A local path's folder and file name (either separator, for Windows paths). */
+function splitPath(path: string): { folder: string; name: string } {
+  const cut = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  // A file at the root keeps the separator as its folder (`/`, `C:\\`).
+  return {
+    folder: cut <= 0 || path[cut - 1] === ':' ? path.slice(0, cut + 1) : path.slice(0, cut),
+    name: path.slice(cut + 1),
+  };
 }
 
 function toAttribute(name: string, value: AttributeValue): OnnxAttribute {

@@ -22,6 +22,28 @@ export interface LinearOptions {
   readonly values?: Float32Array;
 }
 
+/**
+ * The checkpoint tensor `name` as a float32 initializer of shape `dims`: left in its file when it
+ * is stored there as float32 (read only if the placement needs it in memory), else widened now.
+ */
+export function checkpointInitializer(
+  g: GraphBuilder,
+  checkpoint: Checkpoint,
+  name: string,
+  dims: readonly number[],
+): string {
+  const tensor = checkpoint.get(name);
+  return liesInFile(checkpoint, name) && tensor.file !== undefined
+    ? g.addFileInitializer(name, dims, tensor.file, () => tensor.bytes)
+    : g.addInitializer(name, dims, checkpoint.float32(name));
+}
+
+/** Whether `name` will be handed to a runtime straight from its file (F32, aligned): derive nothing from it then. */
+export function liesInFile(checkpoint: Checkpoint, name: string): boolean {
+  const tensor = checkpoint.get(name);
+  return tensor.dtype === 'F32' && tensor.file !== undefined && tensor.file.offset % 4 === 0;
+}
+
 /** Emits `x @ W` for the checkpoint weight `name` in the chosen storage; returns the output name. */
 export type LinearLayer = (x: string, name: string, options?: LinearOptions) => string;
 
@@ -55,7 +77,11 @@ export function linearLayer(
       bias === undefined ? g.op('MatMul', [x, w], {}, out) : g.op('Gemm', [x, w, bias], {}, out);
     switch (kind) {
       case 'fp32':
-        return product(g.addInitializer(transposed ? `${name}.T` : name, [k, n], matrix()));
+        return product(
+          transposed || options.values !== undefined
+            ? g.addInitializer(transposed ? `${name}.T` : name, [k, n], matrix())
+            : checkpointInitializer(g, checkpoint, name, [k, n]),
+        );
       case 'fp16': {
         const w = g.addInitializer(`${name}${transposed ? '.T' : ''}.fp16`, [k, n], toFloat16(matrix()));
         return product(g.op('Cast', [w], { to: OnnxDataType.FLOAT }));

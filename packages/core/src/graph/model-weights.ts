@@ -3,7 +3,7 @@ import type { Checkpoint } from '../checkpoint/index.js';
 import { DEFAULT_QUANT_BLOCK_SIZE, type ModelDType } from '../quantize/weight-dtype.js';
 import { checkImageGPTWeights } from './expected-weights.js';
 import type { GraphBuilder } from './graph-builder.js';
-import { type LinearLayer, linearLayer } from './linear-layer.js';
+import { checkpointInitializer, type LinearLayer, linearLayer } from './linear-layer.js';
 
 /** A checkpoint's weights as a graph uses them. */
 export interface ModelWeights {
@@ -29,8 +29,7 @@ export function modelWeights(
   options: { readonly head: ModelHead; readonly dtype?: ModelDType; readonly blockSize?: number },
 ): ModelWeights {
   const prefix = checkImageGPTWeights(config, checkpoint, options.head);
-  const tensor = (name: string) =>
-    g.addInitializer(name, checkpoint.get(name).shape, checkpoint.float32(name));
+  const tensor = (name: string) => checkpointInitializer(g, checkpoint, name, checkpoint.get(name).shape);
   const linear = linearLayer(
     g,
     checkpoint,

@@ -36,6 +36,31 @@ export interface FileSource {
    * {@link FileSource.size}.
    */
   readRange?(path: string, offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * The file as a {@link LocalFile} on this machine's disk, under the same policy as a read.
+   * Optional: a source that offers it lets `loadCheckpoint` leave safetensors weights where they
+   * lie, to be read only when used, and a backend that reads local files (onnxruntime-node) load
+   * them from there itself instead of through JS memory.
+   */
+  localFile?(path: string): Promise<LocalFile>;
+}
+
+/**
+ * A file on the local disk, opened once and identified then (its real path, size and modification
+ * time): the bytes of a checkpoint that stay in the file until they are used.
+ */
+export interface LocalFile {
+  /** The real, absolute path (links resolved). */
+  readonly path: string;
+  /** Its length in bytes when it was opened. */
+  readonly size: number;
+  /**
+   * Exactly `length` bytes at `offset`, read synchronously (graphs are built synchronously); throws
+   * when the file is no longer the one opened.
+   */
+  readSync(offset: number, length: number): Uint8Array;
+  /** Throws when the file on disk is no longer the one opened (replaced, resized or written to). */
+  check(): void;
 }
 
 /** Options of {@link FileSource.read}. */

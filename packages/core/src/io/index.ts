@@ -20,4 +20,4 @@ export {
   readJsonText,
   tooLarge,
 } from './file-policy.js';
-export type { FileReadOptions, FileSource } from './file-source.js';
+export type { FileReadOptions, FileSource, LocalFile } from './file-source.js';

@@ -42,9 +42,11 @@ export interface ImageGPTRunnerOptions {
   head: ModelHead;
   sessionOptions?: BackendSessionOptions;
   /**
-   * How the weights reach the backend (default `buffers`: each weight is an in-memory external data
-   * entry viewing the checkpoint's array, so building a session copies no weight in JS);
-   * `embedded` writes them into the model bytes, as a file would hold them.
+   * How the weights reach the backend. Default `files` on a backend that
+   * {@link ImageGPTBackend.readsLocalFiles} (float32 weights that lie in a local safetensors file
+   * are loaded by the runtime from there, never entering JS memory), else `buffers` (each weight is
+   * an in-memory external data entry viewing the checkpoint's array, so building a session copies
+   * no weight in JS); `embedded` writes them into the model bytes, as a file would hold them.
    */
   weights?: WeightPlacement;
   /** With `weights: 'embedded'`: weight bytes above which they move to ONNX external data (default just under 2 GiB). */
@@ -144,7 +146,7 @@ export class ImageGPTRunner {
     checkImageGPTWeights(config, checkpoint, head);
     const common = {
       head,
-      weights: options.weights ?? 'buffers',
+      weights: options.weights ?? (backend.readsLocalFiles === true ? 'files' : 'buffers'),
       ...(options.dtype === undefined ? {} : { dtype: options.dtype }),
       ...(options.externalDataThreshold === undefined
         ? {}

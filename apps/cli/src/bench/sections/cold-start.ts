@@ -11,8 +11,9 @@ import { median } from '../timing.js';
  * What a fresh Node process measures, given the model folder and the thread count. It imports
  * @imagegpt/node as the CLI resolves it (it runs in the CLI's folder). `total`: from the `fromPretrained()` call to the first token's logits, as a user meets it
  * (module import excluded, onnxruntime's first-session start included). `phases`: the same path
- * taken step by step with the public pieces, so each step's share shows: reading the folder,
- * building the decode graph, creating its session, the first step.
+ * taken step by step with the public pieces, so each step's share shows: reading the folder (the
+ * safetensors header: the weights stay in the file), building the decode graph, creating its
+ * session (where onnxruntime maps and pre-packs the weights), the first step.
  */
 const CHILD = `
 const [dir, threadsArg, mode] = process.argv.slice(1);
@@ -36,9 +37,11 @@ if (mode === 'total') {
   const config = igpt.ImageGPTConfig.parse(new TextDecoder().decode(await files.read('config.json')));
   const checkpoint = await igpt.loadCheckpoint(files);
   const t1 = now();
-  const artifact = buildDecodeGraph(config, checkpoint, { head: 'causal', weights: 'buffers' });
+  const backend = igpt.createNodeBackend({ threads });
+  // As the runner does: weights that lie in model.safetensors stay there for onnxruntime to map.
+  const artifact = buildDecodeGraph(config, checkpoint, { head: 'causal', weights: 'files' });
   const t2 = now();
-  const session = await igpt.createNodeBackend({ threads }).createSession(artifact, { threads });
+  const session = await backend.createSession(artifact, { threads });
   const t3 = now();
   const decoder = new FastDecoder(() => session, config, 1);
   await decoder.next([[config.sosTokenId]]);
