@@ -46,8 +46,9 @@ export interface HeadInit {
   readonly processor?: ImageGPTImageProcessor;
   /**
    * Reads the weights the runner was made from, again: `savePretrained` writes them and
-   * `trainHead` makes the runner anew. `fromSource` re-reads the folder, `fromParts` keeps the
-   * checkpoint it was given. Without it the head cannot be saved.
+   * `trainHead` makes the runner anew. `fromSource` re-reads the folder (or keeps the checkpoint
+   * when its weights were left in their files), `fromParts` keeps the checkpoint it was given.
+   * Without it the head cannot be saved.
    */
   readonly weights?: () => Promise<Checkpoint>;
   /** How the runner was made (backend, dtype, ...), to make it again with new weights. */
@@ -134,8 +135,14 @@ export abstract class ImageGPTHead {
    */
   static async fromSource<T>(this: HeadClass<T>, files: FileSource, options: LoadOptions): Promise<T> {
     const parts = await loadParts(files, options);
-    const reread = () =>
-      loadCheckpoint(files, options.prefer === undefined ? {} : { prefer: options.prefer });
+    const { checkpoint } = parts;
+    // Weights left in their files (a Node folder's safetensors) cost nothing to keep, and keeping
+    // them lets a session opened after a save over this very folder still find them: the save
+    // reads them into these tensors before it replaces the file.
+    const inFiles = checkpoint.names().some((name) => checkpoint.get(name).file !== undefined);
+    const reread = inFiles
+      ? async () => checkpoint
+      : () => loadCheckpoint(files, options.prefer === undefined ? {} : { prefer: options.prefer });
     // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass called on, so subclasses get their own instances.
     return buildHead(this, parts, reread);
   }
@@ -172,7 +179,7 @@ export abstract class ImageGPTHead {
    * `model.safetensors` (float32, HF's key names), `generation_config.json` for the causal head and
    * `preprocessor_config.json` when the model has a processor. Each file is written atomically;
    * without `force` an existing file is refused. The weights are read again from where the model
-   * was loaded (`fromSource` re-reads its folder), with any trained `score` in place. Returns the
+   * was loaded (`fromSource` re-reads its folder, or its safetensors file where they were left), with any trained `score` in place. Returns the
    * paths written. `@imagegpt/node`'s classes also take a folder path.
    *
    * @example

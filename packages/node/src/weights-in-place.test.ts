@@ -91,6 +91,20 @@ describe('weights left in model.safetensors, mapped by onnxruntime-node', () => 
     }
   });
 
+  it('goes on in memory after the model was saved over its own folder (saving read every weight)', async () => {
+    const dir = await copyModel(join(work, 'saved-over'));
+    const model = await ImageGPTForCausalImageModeling.fromPretrained(dir, { threads: 1 });
+    try {
+      const before = await decode(model.runner, tokens);
+      await model.savePretrained(dir, { force: true });
+      const { logits } = await model.runner.forward([tokens]);
+      expect(logits.dims).toEqual([1, tokens.length, 16]);
+      expect(maxDiff(await decode(model.runner, tokens), before)).toBe(0);
+    } finally {
+      await model.dispose();
+    }
+  });
+
   it("maps the hub cache's blobs through a snapshot's links", async () => {
     const repo = join(work, 'hub', 'models--org--mnist');
     const blobs = await copyModel(join(repo, 'blobs'));

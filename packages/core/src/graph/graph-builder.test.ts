@@ -138,10 +138,13 @@ describe("GraphBuilder weights: 'files'", () => {
     expect(file.reads).toBe(1);
   });
 
-  it('refuses a file that changed since the checkpoint was read', () => {
+  it('hands the bytes over in memory once the file changed, reading them only if not read yet', () => {
     const file = fakeFile('/m/model.safetensors', 8192);
     file.replaced = true;
-    expect(() => build(file).toArtifact({ weights: 'files' })).toThrow('/m/model.safetensors changed');
+    const artifact = build(file).toArtifact({ weights: 'files' });
+    expect(artifact.externalDataFolder).toBeUndefined();
+    expect(artifact.externalData?.map((e) => e.path)).toEqual(['weight-0.bin']);
+    expect(file.reads).toBe(1);
   });
 
   it("is 'buffers' when no weight lies in a file", () => {

@@ -333,7 +333,13 @@ export class GraphBuilder {
     if (embedded > (options.externalDataThreshold ?? DEFAULT_EXTERNAL_DATA_THRESHOLD)) return undefined;
     // The runtime reads the files when the session opens: they must still be the ones the
     // checkpoint was read from (a replaced file would give other weights at the same offsets).
-    for (const file of new Set(all.filter(inFolder).map((t) => t.file?.file))) file?.check();
+    // When one is not, the weights travel in memory: those already read (a model saved over its
+    // own folder read them all) are used, and reading any other refuses the file, naming it.
+    try {
+      for (const file of new Set(all.filter(inFolder).map((t) => t.file?.file))) file?.check();
+    } catch {
+      return undefined;
+    }
     const initializer = all.map((t): OnnxTensor => {
       if (!inFolder(t) || t.file === undefined) {
         return { name: t.name, dataType: t.dataType, dims: [...t.dims], rawData: t.bytes };
