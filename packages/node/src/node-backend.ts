@@ -18,6 +18,12 @@ export interface NodeBackendOptions {
    * to see which nodes were fused). Each session overwrites the file.
    */
   optimizedModelFilePath?: string;
+  /**
+   * Turns on onnxruntime's profiler: each session writes `<prefix>_<date and time>.json` when it is
+   * disposed, a Chrome trace of the session's creation and of every node of every run (open it in
+   * chrome://tracing or Perfetto). `igpt bench` reads them to show where a decode step's time goes.
+   */
+  profileFilePrefix?: string;
 }
 
 /**
@@ -47,10 +53,12 @@ export class NodeBackend implements ImageGPTBackend {
   readonly readsLocalFiles = true;
   readonly #threads: number | undefined;
   readonly #optimizedModelFilePath: string | undefined;
+  readonly #profileFilePrefix: string | undefined;
 
   constructor(options: NodeBackendOptions = {}) {
     this.#threads = options.threads;
     this.#optimizedModelFilePath = options.optimizedModelFilePath;
+    this.#profileFilePrefix = options.profileFilePrefix;
   }
 
   async createSession(artifact: ModelArtifact, options: BackendSessionOptions = {}): Promise<BackendSession> {
@@ -61,6 +69,9 @@ export class NodeBackend implements ImageGPTBackend {
       ...(this.#optimizedModelFilePath === undefined
         ? {}
         : { optimizedModelFilePath: this.#optimizedModelFilePath }),
+      ...(this.#profileFilePrefix === undefined
+        ? {}
+        : { enableProfiling: true, profileFilePrefix: this.#profileFilePrefix }),
       ...(artifact.externalData === undefined
         ? {}
         : { externalData: artifact.externalData.map(({ path, data }) => ({ path, data })) }),

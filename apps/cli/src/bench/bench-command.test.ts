@@ -81,6 +81,19 @@ describe('igpt bench --quick', () => {
       expect(c.phases.sessionMs).toBeGreaterThan(0);
       expect(c.phases.firstStepMs).toBeGreaterThan(0);
     }
+    // A decode step taken apart by onnxruntime's profiler: its kernels fit inside its run(), which
+    // fits inside the step's wall time, and q8's weight products are MatMulNBits.
+    expect(r.stepProfile.map((p) => [p.dtype, p.batch])).toEqual([
+      ['fp32', 1],
+      ['q8', 1],
+      ['fp32', 8],
+    ]);
+    for (const p of r.stepProfile) {
+      expect(p.nodesPerStep).toBeGreaterThan(20);
+      expect(p.kernelMs).toBeLessThanOrEqual(p.runMs);
+      expect(p.runMs).toBeLessThanOrEqual(p.wallMs);
+    }
+    expect(r.stepProfile[1]?.byOp.map((o) => o.op)).toContain('MatMulNBits');
     // Every target the quick run has figures for is judged (the quick figures themselves mean nothing).
     expect(r.targets.map((t) => t.target)).toContain('cold start, embedded model <= 0.1 s');
     expect(r.targets.every((t) => typeof t.met === 'boolean' && t.figure.length > 0)).toBe(true);

@@ -52,6 +52,23 @@ export interface QualityFigure {
   maxLogitErrorSmallCausal?: number;
 }
 
+/** One decode step taken apart with onnxruntime's profiler (see `profileDecodeSteps`). */
+export interface StepProfileFigure {
+  readonly dtype: ModelDType;
+  readonly batch: number;
+  /** Tokens in the cache when the profiled steps start. */
+  readonly position: number;
+  readonly steps: number;
+  /** Per step: wall time in JS, time inside onnxruntime's run(), and the sum of its kernels. */
+  readonly wallMs: number;
+  readonly runMs: number;
+  readonly kernelMs: number;
+  /** Kernels run per step. */
+  readonly nodesPerStep: number;
+  /** Kernel time per step by operator type, largest first. */
+  readonly byOp: readonly { op: string; ms: number; count: number }[];
+}
+
 /** Cold start of one model folder, each run in a fresh process. */
 export interface ColdStartFigure {
   readonly model: string;
@@ -83,6 +100,8 @@ export interface BenchResults {
   /** L-BFGS linear probe on synthetic features shaped like iGPT-small's (512 wide). */
   readonly probe: { samples: number; dims: number; classes: number; iterations: number; seconds: number };
   readonly coldStart: ColdStartFigure[];
+  /** Where a decode step's time goes (iGPT-small), from onnxruntime's profiler. */
+  readonly stepProfile: StepProfileFigure[];
   readonly quality: QualityFigure[];
   /** The targets of the figures above, each met or missed. */
   readonly targets: TargetFigure[];

@@ -50,6 +50,20 @@ export function formatBench(r: BenchResults): string {
   }
   lines.push(
     '',
+    '| step profile (iGPT-small) | wall ms/step | in run() | kernels | kernels/step | largest kernel shares |',
+    '| --- | ---: | ---: | ---: | ---: | --- |',
+  );
+  for (const p of r.stepProfile) {
+    const top = p.byOp
+      .slice(0, 4)
+      .map((o) => `${o.op} ${f(o.ms)} ms (${o.count})`)
+      .join(', ');
+    lines.push(
+      `| ${p.dtype}, batch ${p.batch}, near ${p.position} | ${f(p.wallMs)} | ${f(p.runMs)} | ${f(p.kernelMs)} | ${p.nodesPerStep} | ${top} |`,
+    );
+  }
+  lines.push(
+    '',
     '| dtype | bits/token (held-out digits) | vs fp32 | max logit error (small-causal) |',
     '| --- | ---: | ---: | ---: |',
   );

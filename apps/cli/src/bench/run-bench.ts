@@ -16,6 +16,7 @@ import { timePrefill } from './sections/prefill.js';
 import { timeProbe } from './sections/probe.js';
 import { timeProcessor } from './sections/processor.js';
 import { measureQuality } from './sections/quality.js';
+import { profileDecodeSteps } from './sections/step-profile.js';
 import { nodeTargets } from './targets.js';
 
 export type { BenchOptions, BenchResults, DecodeFigure } from './bench-results.js';
@@ -114,6 +115,25 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     await timeColdStartOf(smallConfig, small, 'igpt-small', threads, coldRuns),
   ];
 
+  const position = quick ? 8 : 512;
+  log(`step profile: iGPT-small near position ${position}, onnxruntime's profiler`);
+  const stepProfile = [];
+  for (const [dtype, batch] of [
+    ['fp32', 1],
+    ['q8', 1],
+    ['fp32', 8],
+  ] as const) {
+    stepProfile.push(
+      await profileDecodeSteps(smallConfig, small, {
+        threads,
+        dtype,
+        batch,
+        position,
+        steps: quick ? 4 : 32,
+      }),
+    );
+  }
+
   log('quality: bits per token on held-out digits and logit error on small-causal, per dtype');
   const quality = await measureQuality({
     backend,
@@ -133,6 +153,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     processor,
     probe,
     coldStart,
+    stepProfile,
     quality,
   };
   return { ...results, targets: nodeTargets(results) };

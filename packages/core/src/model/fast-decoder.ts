@@ -33,6 +33,8 @@ export class FastDecoder implements Decoder {
   readonly #session: () => BackendSession;
   readonly #config: ImageGPTConfig;
   #layers: LayerCache[] = [];
+  /** Per layer, the memory the buffers in {@link #layers} view, sized for every position. */
+  #blocks: LayerCache[] = [];
   #capacity = 0;
   /** Tokens held per row. */
   #lengths: number[];
@@ -193,6 +195,7 @@ export class FastDecoder implements Decoder {
       const layer = this.#layers[i] as LayerCache;
       const keyT = output(out, `new.${i}.key_t`);
       const value = output(out, `new.${i}.value`);
+      const kt = layer.keyT;
       counts.forEach((n, b) => {
         if (n === 0) return;
         const P = this.#lengths[b] as number;
@@ -201,9 +204,12 @@ export class FastDecoder implements Decoder {
         for (let h = 0; h < H; h++) {
           const src = r * H + h;
           const dst = b * H + h;
+          // Keys go in as runs of n values, one per (head, dim) row: element by element, since a
+          // subarray and a set per row (B·H·D of them per layer per step) cost more than the copy.
           for (let d = 0; d < D; d++) {
             const from = (src * D + d) * T;
-            layer.keyT.set(keyT.subarray(from, from + n), (dst * D + d) * cap + P);
+            const to = (dst * D + d) * cap + P;
+            for (let t = 0; t < n; t++) kt[to + t] = keyT[from + t] as number;
           }
           layer.value.set(value.subarray(src * T * D, (src * T + n) * D), (dst * cap + P) * D);
         }
@@ -212,25 +218,38 @@ export class FastDecoder implements Decoder {
     this.#lengths = this.#lengths.map((P, b) => P + (counts[b] as number));
   }
 
-  /** Reallocates every buffer with `capacity` slots, keeping the filled ones. */
+  /**
+   * Gives every buffer `capacity` slots, keeping the filled ones. Each layer's keys and values live
+   * in two memory blocks sized for the most positions, allocated on the first call; growing lays the
+   * rows out again at the wider stride inside them (the last row first, so no row is overwritten
+   * before it has moved). Allocating fresh buffers at each growth instead touched new memory every
+   * 64 positions, about 8 whole caches over an image, and a page fault per 4 KiB of it.
+   */
   #grow(capacity: number): void {
-    const { nLayer, nHead: H, headDim: D } = this.#config;
+    const { nLayer, nHead: H, headDim: D, nPositions } = this.#config;
     const BH = this.batchSize * H;
     const old = this.#capacity;
     const filled = Math.min(old, Math.max(...this.#lengths));
-    this.#layers = Array.from({ length: nLayer }, (_, i) => {
-      const layer: LayerCache = {
-        keyT: new Float32Array(BH * D * capacity),
-        value: new Float32Array(BH * capacity * D),
-      };
-      const prev = this.#layers[i];
-      if (prev !== undefined && filled > 0) {
-        for (let r = 0; r < BH * D; r++)
-          layer.keyT.set(prev.keyT.subarray(r * old, r * old + filled), r * capacity);
-        for (let bh = 0; bh < BH; bh++)
-          layer.value.set(prev.value.subarray(bh * old * D, (bh * old + filled) * D), bh * capacity * D);
+    if (this.#blocks.length === 0) {
+      this.#blocks = Array.from({ length: nLayer }, () => ({
+        keyT: new Float32Array(BH * D * nPositions),
+        value: new Float32Array(BH * nPositions * D),
+      }));
+    }
+    this.#layers = this.#blocks.map(({ keyT, value }) => {
+      if (filled > 0) {
+        // Each row's empty slots are zeroed after it moves (they held other rows): what is not
+        // filled reads as zeros, as in a fresh buffer, though the mask hides it anyway.
+        for (let r = BH * D - 1; r >= 0; r--) {
+          if (r > 0) keyT.copyWithin(r * capacity, r * old, r * old + filled);
+          keyT.fill(0, r * capacity + filled, (r + 1) * capacity);
+        }
+        for (let bh = BH - 1; bh >= 0; bh--) {
+          if (bh > 0) value.copyWithin(bh * capacity * D, bh * old * D, (bh * old + filled) * D);
+          value.fill(0, (bh * capacity + filled) * D, (bh + 1) * capacity * D);
+        }
       }
-      return layer;
+      return { keyT: keyT.subarray(0, BH * D * capacity), value: value.subarray(0, BH * capacity * D) };
     });
     this.#capacity = capacity;
   }
@@ -238,6 +257,7 @@ export class FastDecoder implements Decoder {
   dispose(): void {
     this.#disposed = true;
     this.#layers = [];
+    this.#blocks = [];
   }
 }
 
