@@ -30,6 +30,7 @@ const { chromium } = requireWeb('playwright-core');
 const vite = await import(pathToFileURL(requireWeb.resolve('vite')).href);
 const node = await import(pathToFileURL(join(root, 'packages', 'node', 'dist', 'index.js')).href);
 const bench = await import(pathToFileURL(join(root, 'apps', 'cli', 'dist', 'bench', 'index.js')).href);
+const graph = await import(pathToFileURL(join(root, 'packages', 'core', 'dist', 'graph', 'index.js')).href);
 const log = (line) => console.error(`bench:browser: ${line}`);
 const started = performance.now();
 
@@ -116,6 +117,39 @@ async function nodeDecode(threads) {
   return out;
 }
 
+/** One MatMul of a prefix through a Conv1D: [M, K] activations by a constant [K, N] weight. */
+const GEMM = { m: quick ? 64 : 960, k: 512, n: 2048, runs: quick ? 2 : 5 };
+const gemmGflops = (ms) => (2 * GEMM.m * GEMM.k * GEMM.n) / ms / 1e6;
+
+/** The page's gemm() in Node: the same graph on onnxruntime-node with `threads` threads. */
+async function nodeGemm(threads) {
+  const { m, k, n } = GEMM;
+  const g = new graph.GraphBuilder('gemm');
+  const a = g.input('a', 1, [m, k]);
+  const w = g.addInitializer(
+    'w',
+    [k, n],
+    Float32Array.from({ length: k * n }, (_, i) => ((i % 97) - 48) / 480),
+  );
+  g.op('MatMul', [a, w], {}, 'y');
+  g.output('y', 1, [m, n]);
+  const session = await node.createNodeBackend({ threads }).createSession(g.toArtifact(), { threads });
+  const feeds = {
+    a: { type: 'float32', dims: [m, k], data: Float32Array.from({ length: m * k }, (_, i) => (i % 13) / 13) },
+  };
+  try {
+    const times = [];
+    for (let i = 0; i < GEMM.runs + 2; i++) {
+      const t0 = performance.now();
+      await session.run(feeds);
+      if (i >= 2) times.push(performance.now() - t0);
+    }
+    return median(times);
+  } finally {
+    await session.dispose();
+  }
+}
+
 async function openPage(context, query = '') {
   const p = context.pages()[0] ?? (await context.newPage());
   p.setDefaultTimeout(600_000);
@@ -128,7 +162,10 @@ async function openPage(context, query = '') {
   return p;
 }
 
-const profile = (name) => ({ executablePath: chromiumPath, profilePrefix: `igpt-bench-${name}-` });
+// `--chromium-arg=FLAG` (repeatable) adds a flag to every Chromium launch, for experiments such as
+// `--chromium-arg=--js-flags=--no-liftoff` (optimize all WebAssembly up front: no tiering up).
+const extraArgs = process.argv.filter((a) => a.startsWith('--chromium-arg=')).map((a) => a.slice(15));
+const profile = (name) => ({ executablePath: chromiumPath, profilePrefix: `igpt-bench-${name}-`, extraArgs });
 const results = {
   date: new Date().toISOString(),
   quick,
@@ -170,9 +207,20 @@ try {
         });
       }
       await p.evaluate(() => window.igptBench.dispose());
-      return { loadMs: loaded.ms, rows };
+      const gemmMs = await p.evaluate(
+        ([spec, t]) =>
+          window.igptBench.gemm({ ...spec, threads: t, ...(t > 1 ? { wasmPaths: '/ort/' } : {}) }),
+        [GEMM, threads],
+      );
+      return { loadMs: loaded.ms, rows, gemmMs };
     });
-    results.small.push({ threads, node: inNode, chromium: inChromium });
+    const nodeGemmMs = await nodeGemm(threads);
+    results.small.push({
+      threads,
+      node: inNode,
+      chromium: inChromium,
+      gemm: { node: nodeGemmMs, chromium: inChromium.gemmMs },
+    });
   }
 
   // 2. The embedded model after a cold page load (fresh profile: nothing cached), then image after image.
@@ -218,7 +266,7 @@ try {
 // The report: figures, ratios, targets.
 const f = (x, d = 2) => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
 const lines = [
-  `Chromium ${results.chromium} (headless, ${CHROMIUM_ARGS.join(' ')}), Node ${process.version}${quick ? ' (QUICK smoke run: figures are not meaningful)' : ''}`,
+  `Chromium ${results.chromium} (headless, ${[...CHROMIUM_ARGS, ...extraArgs].join(' ')}), Node ${process.version}${quick ? ' (QUICK smoke run: figures are not meaningful)' : ''}`,
   '',
 ];
 lines.push(
@@ -237,6 +285,11 @@ for (const { threads, node: n, chromium: c } of results.small) {
   lines.push(
     `| feeding a ${n[last].prefix}-token prefix, ms | ${threads} | ${f(n[last].prefixMs, 0)} | ${f(c.rows[last].prefixMs, 0)} | ${f(c.rows[last].prefixMs / n[last].prefixMs)} |`,
   );
+  const gm = results.small.find((x) => x.threads === threads)?.gemm;
+  if (gm !== undefined)
+    lines.push(
+      `| one prefix GEMM [${GEMM.m}×${GEMM.k}]·[${GEMM.k}×${GEMM.n}], ms (GFLOP/s) | ${threads} | ${f(gm.node)} (${f(gemmGflops(gm.node), 0)}) | ${f(gm.chromium)} (${f(gemmGflops(gm.chromium), 0)}) | ${f(gm.chromium / gm.node)} |`,
+    );
   const worstStep = Math.max(...n.map((row, i) => c.rows[i].stepMs / row.stepMs));
   targets.push({
     target: `wasm ms/step <= 1.5x Node at every position (${threads} thread${threads > 1 ? 's' : ''})`,

@@ -1,6 +1,8 @@
 // The browser half of `pnpm bench:browser` (tooling/scripts/bench-browser.mjs): loads models through
 // @imagegpt/web and times what a user waits for. The script drives it through `window.igptBench`
 // and prints the figures; nothing here judges them.
+
+import { GraphBuilder } from '@imagegpt/core/graph';
 import {
   createWebBackend,
   type ImageGPTBackend,
@@ -100,6 +102,55 @@ async function decodeSteps(options: { prefix: number; steps: number }) {
   }
 }
 
+/**
+ * What bounds feeding a prefix: one float32 MatMul of [m, k] activations by a constant [k, n]
+ * weight (the shape of a prefix through one of iGPT-small's Conv1D layers), `runs` times after two
+ * unmeasured ones, on a wasm backend with `threads` threads. Median ms.
+ */
+async function gemm(options: {
+  m: number;
+  k: number;
+  n: number;
+  runs: number;
+  threads: number;
+  wasmPaths?: string;
+}) {
+  const { m, k, n } = options;
+  const g = new GraphBuilder('gemm');
+  const a = g.input('a', 1, [m, k]);
+  const w = g.addInitializer(
+    'w',
+    [k, n],
+    Float32Array.from({ length: k * n }, (_, i) => ((i % 97) - 48) / 480),
+  );
+  g.op('MatMul', [a, w], {}, 'y');
+  g.output('y', 1, [m, n]);
+  const backend = createWebBackend({
+    device: 'wasm',
+    threads: options.threads,
+    ...(options.wasmPaths === undefined ? {} : { wasmPaths: options.wasmPaths }),
+  });
+  const session = await backend.createSession(g.toArtifact());
+  const feeds = {
+    a: {
+      type: 'float32' as const,
+      dims: [m, k],
+      data: Float32Array.from({ length: m * k }, (_, i) => (i % 13) / 13),
+    },
+  };
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < options.runs + 2; i++) {
+      const t0 = performance.now();
+      await session.run(feeds);
+      if (i >= 2) times.push(performance.now() - t0);
+    }
+    return [...times].sort((x, y) => x - y)[Math.floor(times.length / 2)] as number;
+  } finally {
+    await session.dispose();
+  }
+}
+
 /** Generates `count` images one after another (greedy, batch 1): ms per token of each. */
 async function images(options: { count: number }) {
   const m = model as ImageGPTForCausalImageModeling;
@@ -189,6 +240,7 @@ declare global {
     igptBench: {
       load: typeof load;
       decodeSteps: typeof decodeSteps;
+      gemm: typeof gemm;
       images: typeof images;
       dispose: typeof dispose;
       workerGeneration: typeof workerGeneration;
@@ -202,6 +254,7 @@ declare global {
 window.igptBench = {
   load,
   decodeSteps,
+  gemm,
   images,
   dispose,
   workerGeneration,
