@@ -68,6 +68,7 @@ export {
   type KeyValueCache,
   type LoadCheckpointOptions,
   type LoadProgress,
+  type LocalFile,
   loadCheckpoint,
   MAX_GENERATION_ROWS,
   MODEL_DTYPES,

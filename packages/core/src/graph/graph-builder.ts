@@ -279,7 +279,7 @@ export class GraphBuilder {
     const files: { path: string; parts: { offset: number; bytes: Uint8Array }[]; size: number }[] = [];
     const initializer: OnnxTensor[] = all.map((t) => {
       if (!external || t.bytes.byteLength < EXTERNAL_MIN_BYTES) {
-        return { name: t.name, dataType: t.dataType, dims: [...t.dims], rawData: t.bytes };
+        return inlineTensor(t);
       }
       let file = files.at(-1);
       const aligned = file === undefined ? 0 : Math.ceil(file.size / EXTERNAL_ALIGN) * EXTERNAL_ALIGN;
@@ -290,17 +290,7 @@ export class GraphBuilder {
       const offset = file.size === 0 ? 0 : Math.ceil(file.size / EXTERNAL_ALIGN) * EXTERNAL_ALIGN;
       file.parts.push({ offset, bytes: t.bytes });
       file.size = offset + t.bytes.byteLength;
-      return {
-        name: t.name,
-        dataType: t.dataType,
-        dims: [...t.dims],
-        dataLocation: OnnxDataLocation.EXTERNAL,
-        externalData: [
-          { key: 'location', value: file.path },
-          { key: 'offset', value: String(offset) },
-          { key: 'length', value: String(t.bytes.byteLength) },
-        ],
-      };
+      return externalTensor(t, file.path, String(offset), String(t.bytes.byteLength));
     });
 
     const model = this.#encode(initializer, options);
@@ -342,19 +332,14 @@ export class GraphBuilder {
     }
     const initializer = all.map((t): OnnxTensor => {
       if (!inFolder(t) || t.file === undefined) {
-        return { name: t.name, dataType: t.dataType, dims: [...t.dims], rawData: t.bytes };
+        return inlineTensor(t);
       }
-      return {
-        name: t.name,
-        dataType: t.dataType,
-        dims: [...t.dims],
-        dataLocation: OnnxDataLocation.EXTERNAL,
-        externalData: [
-          { key: 'location', value: splitPath(t.file.file.path).name },
-          { key: 'offset', value: String(t.file.offset) },
-          { key: 'length', value: String(byteLength(t)) },
-        ],
-      };
+      return externalTensor(
+        t,
+        splitPath(t.file.file.path).name,
+        String(t.file.offset),
+        String(byteLength(t)),
+      );
     });
     return { model: this.#encode(initializer, options), externalDataFolder: folder };
   }
@@ -364,22 +349,12 @@ export class GraphBuilder {
     const externalData: { path: string; data: Uint8Array }[] = [];
     const initializer = all.map((t): OnnxTensor => {
       if (t.bytes.byteLength < EXTERNAL_MIN_BYTES) {
-        return { name: t.name, dataType: t.dataType, dims: [...t.dims], rawData: t.bytes };
+        return inlineTensor(t);
       }
       // A plain relative name: runtimes look in-memory entries up by it, and refuse paths that climb.
       const path = `weight-${externalData.length}.bin`;
       externalData.push({ path, data: t.bytes });
-      return {
-        name: t.name,
-        dataType: t.dataType,
-        dims: [...t.dims],
-        dataLocation: OnnxDataLocation.EXTERNAL,
-        externalData: [
-          { key: 'location', value: path },
-          { key: 'offset', value: '0' },
-          { key: 'length', value: String(t.bytes.byteLength) },
-        ],
-      };
+      return externalTensor(t, path, '0', String(t.bytes.byteLength));
     });
     const model = this.#encode(initializer, options);
     return externalData.length === 0 ? { model } : { model, externalData };
@@ -409,6 +384,26 @@ export class GraphBuilder {
       { verify: false },
     );
   }
+}
+
+/** An initializer with its bytes in the model. */
+function inlineTensor(t: Initializer): OnnxTensor {
+  return { name: t.name, dataType: t.dataType, dims: [...t.dims], rawData: t.bytes };
+}
+
+/** An initializer whose bytes are `length` bytes at `offset` in the external data file `location`. */
+function externalTensor(t: Initializer, location: string, offset: string, length: string): OnnxTensor {
+  return {
+    name: t.name,
+    dataType: t.dataType,
+    dims: [...t.dims],
+    dataLocation: OnnxDataLocation.EXTERNAL,
+    externalData: [
+      { key: 'location', value: location },
+      { key: 'offset', value: offset },
+      { key: 'length', value: length },
+    ],
+  };
 }
 
 /** An initializer's size in bytes, without reading a weight that lies in a file. */

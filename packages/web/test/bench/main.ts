@@ -151,6 +151,37 @@ async function gemm(options: {
   }
 }
 
+/**
+ * Downloads and compiles one WebAssembly file the way onnxruntime-web does (streaming), nothing
+ * else: in a fresh browser profile, what compiling its build costs on its own. Ms and bytes.
+ */
+async function compileWasm(url: string) {
+  const t0 = performance.now();
+  const response = await fetch(url);
+  const bytes = Number(response.headers.get('content-length') ?? 0);
+  const module = await WebAssembly.compileStreaming(response);
+  return { ms: performance.now() - t0, bytes, exports: WebAssembly.Module.exports(module).length };
+}
+
+/**
+ * The embedded model's load split in two (for a fresh profile): starting onnxruntime-web (importing
+ * its JS, compiling and instantiating its wasm, a one-node session: `backend.prepare()`), then
+ * `fromPretrained` on that started backend (files, graph, session).
+ */
+async function loadSplit(url: string) {
+  const t0 = performance.now();
+  const backend = createWebBackend({ device: 'wasm' });
+  await backend.prepare();
+  const t1 = performance.now();
+  const m = await ImageGPTForCausalImageModeling.fromPretrained(new URL(url, location.href), {
+    backend,
+    cache: false,
+  });
+  const t2 = performance.now();
+  await m.dispose();
+  return { startRuntimeMs: t1 - t0, fromPretrainedMs: t2 - t1 };
+}
+
 /** Generates `count` images one after another (greedy, batch 1): ms per token of each. */
 async function images(options: { count: number }) {
   const m = model as ImageGPTForCausalImageModeling;
@@ -241,6 +272,8 @@ declare global {
       load: typeof load;
       decodeSteps: typeof decodeSteps;
       gemm: typeof gemm;
+      compileWasm: typeof compileWasm;
+      loadSplit: typeof loadSplit;
       images: typeof images;
       dispose: typeof dispose;
       workerGeneration: typeof workerGeneration;
@@ -255,6 +288,8 @@ window.igptBench = {
   load,
   decodeSteps,
   gemm,
+  compileWasm,
+  loadSplit,
   images,
   dispose,
   workerGeneration,
