@@ -19,7 +19,8 @@ export interface WeightTensor {
   /**
    * Raw little-endian, row-major (contiguous) data, `numel × dtype size` bytes. A view into the
    * file's bytes when the file was read whole, the tensor's own read when it was read by range
-   * ({@link readSafetensorsByRange}); either way treat it as read-only.
+   * ({@link readSafetensorsByRange}), read on first use when it was left in a local file
+   * ({@link DeferredWeight}); in every case treat it as read-only.
    */
   readonly bytes: Uint8Array;
   /**

@@ -38,7 +38,8 @@ export interface LoadCheckpointOptions {
   readonly formats?: readonly WeightFormat[];
   /**
    * Called as each file's bytes arrive: per chunk for whole-file reads, per tensor when a
-   * safetensors file is read by range. The last call for a file has `loaded === total`.
+   * safetensors file is read by range, once when its tensors are left in a local file
+   * ({@link FileSource.localFile}). The last call for a file has `loaded === total`.
    */
   readonly onProgress?: (info: LoadProgress) => void;
   /** Limits on the files read (index size, safetensors header, `data.pkl`); see `DEFAULT_FILE_LIMITS`. */

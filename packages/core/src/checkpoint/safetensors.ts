@@ -84,8 +84,9 @@ export interface ReadSafetensorsByRangeOptions extends ReadCheckpointOptions {
  * file: the 8-byte header length, then the header, then each tensor's bytes (in file order), one
  * read per tensor. The header is checked exactly as {@link readSafetensors} checks it (same
  * errors), and every tensor's offsets are validated against the file size before any tensor byte
- * is read. Each tensor's `bytes` is the array its read returned. The result equals what
- * `readSafetensors` gives on the same file.
+ * is read. Each tensor's `bytes` is the array its read returned (with `local`, nothing is read
+ * until a tensor's bytes are asked for). The result equals what `readSafetensors` gives on the
+ * same file.
  *
  * @example
  * const handle = await fs.promises.open('model.safetensors');
