@@ -52,14 +52,7 @@ export function parseClusters(value: unknown, file?: string, field = 'clusters')
       });
     }
     row.forEach((x: unknown, c) => {
-      if (typeof x !== 'number' || !Number.isFinite(x)) {
-        throw new ProcessorConfigError(`cluster ${i} has a non-finite component`, {
-          ...where,
-          field: `${field}[${i}][${c}]`,
-          value: x,
-          expected: 'a finite number',
-        });
-      }
+      if (typeof x !== 'number' || !Number.isFinite(x)) throw nonFiniteComponent(where, field, i, c, x);
       out[i * 3 + c] = x;
     });
   });
@@ -83,15 +76,24 @@ export function assertFiniteClusters(
   }
   for (let i = 0; i < clusters.length; i++) {
     const x = clusters[i] as number;
-    if (!Number.isFinite(x)) {
-      throw new ProcessorConfigError(`cluster ${Math.floor(i / 3)} has a non-finite component`, {
-        ...where,
-        field: `${field}[${Math.floor(i / 3)}][${i % 3}]`,
-        value: x,
-        expected: 'a finite number',
-      });
-    }
+    if (!Number.isFinite(x)) throw nonFiniteComponent(where, field, Math.floor(i / 3), i % 3, x);
   }
+}
+
+/** The error for component `c` of cluster `i`, `x`, which is not a finite number. */
+function nonFiniteComponent(
+  where: { file?: string },
+  field: string,
+  i: number,
+  c: number,
+  x: unknown,
+): ProcessorConfigError {
+  return new ProcessorConfigError(`cluster ${i} has a non-finite component`, {
+    ...where,
+    field: `${field}[${i}][${c}]`,
+    value: x,
+    expected: 'a finite number',
+  });
 }
 
 /** A value under `clusters` holding more JSON values than this is shown by its count, not parsed. */
@@ -154,14 +156,7 @@ export function readClustersJson(text: string, file?: string, field = 'clusters'
     });
     if (row.length !== 3) badRow();
     for (const [c, x] of row.entries()) {
-      if (typeof x !== 'number' || !Number.isFinite(x)) {
-        throw new ProcessorConfigError(`cluster ${i} has a non-finite component`, {
-          ...where,
-          field: `${field}[${i}][${c}]`,
-          value: x,
-          expected: 'a finite number',
-        });
-      }
+      if (typeof x !== 'number' || !Number.isFinite(x)) throw nonFiniteComponent(where, field, i, c, x);
     }
     values.push(...(row as number[]));
   });

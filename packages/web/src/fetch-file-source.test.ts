@@ -118,45 +118,43 @@ describe('FetchFileSource', () => {
   });
 });
 
-describe('FetchFileSource under the reading policy', () => {
-  it('refuses a file whose Content-Length passes maxBytes before reading its body', async () => {
-    let pulled = 0;
-    const fetchImpl = (async () =>
+/** A fetch whose every response streams `chunk`-byte chunks without end, counting the chunks pulled. */
+function endlessBody(chunk: number, headers: Record<string, string> = {}) {
+  const body = {
+    pulled: 0,
+    fetch: (async () =>
       new Response(
         new ReadableStream<Uint8Array>({
           pull(controller) {
-            pulled++;
-            controller.enqueue(new Uint8Array(1024));
+            body.pulled++;
+            controller.enqueue(new Uint8Array(chunk));
           },
         }),
-        { status: 200, headers: { 'Content-Length': String(2 ** 40) } },
-      )) as typeof fetch;
-    const files = new FetchFileSource(BASE, { fetch: fetchImpl, cache: false });
+        { status: 200, headers },
+      )) as typeof fetch,
+  };
+  return body;
+}
+
+describe('FetchFileSource under the reading policy', () => {
+  it('refuses a file whose Content-Length passes maxBytes before reading its body', async () => {
+    const body = endlessBody(1024, { 'Content-Length': String(2 ** 40) });
+    const files = new FetchFileSource(BASE, { fetch: body.fetch, cache: false });
     const error = await files.read('config.json', undefined, { maxBytes: 100 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FilePolicyError);
     expect((error as FilePolicyError).message).toBe(
       `${BASE}config.json: 1099511627776 bytes, more than the 100 its reader accepts`,
     );
-    expect(pulled).toBeLessThanOrEqual(1); // a stream may pre-fill one chunk; nothing more is read
+    expect(body.pulled).toBeLessThanOrEqual(1); // a stream may pre-fill one chunk; nothing more is read
   });
 
   it('stops an endless body without a length as soon as it passes maxBytes', async () => {
-    let pulled = 0;
-    const fetchImpl = (async () =>
-      new Response(
-        new ReadableStream<Uint8Array>({
-          pull(controller) {
-            pulled++;
-            controller.enqueue(new Uint8Array(1000));
-          },
-        }),
-        { status: 200 },
-      )) as typeof fetch;
-    const files = new FetchFileSource(BASE, { fetch: fetchImpl, cache: false });
+    const body = endlessBody(1000);
+    const files = new FetchFileSource(BASE, { fetch: body.fetch, cache: false });
     await expect(files.read('zero.json', undefined, { maxBytes: 4500 })).rejects.toThrow(
       `${BASE}zero.json: 5000 bytes, more than the 4500 its reader accepts`,
     );
-    expect(pulled).toBeLessThan(10);
+    expect(body.pulled).toBeLessThan(10);
     // Within the cap, the same read succeeds.
     const { fetchImpl: ok } = server({ 'config.json': '{"a": 1}' });
     expect(

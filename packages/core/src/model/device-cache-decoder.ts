@@ -3,7 +3,7 @@ import { type BackendSession, isDeviceTensor, type SessionTensor } from '../back
 import type { Decoder } from './decoder.js';
 import { float32Zeros, int64Matrix } from './host-tensors.js';
 import { ModelInputError } from './model-input-error.js';
-import { checkIntegerRows } from './validate-inputs.js';
+import { checkDecoderRows } from './validate-inputs.js';
 
 /** The names of the reference graph's KV-cache outputs, which a device session keeps on the device. */
 export function presentNames(nLayer: number): string[] {
@@ -44,19 +44,15 @@ export class DeviceCacheDecoder implements Decoder {
       throw new Error('Decoder: next() called before the previous call finished; await each step');
     const { nLayer, nHead: H, headDim: D, nPositions, vocabSize } = this.#config;
     const B = this.batchSize;
-    if (!Array.isArray(tokens) || tokens.length !== B) {
-      throw new ModelInputError(
-        'tokens',
-        `has ${Array.isArray(tokens) ? tokens.length : 'no'} rows, expected batchSize = ${B}`,
-      );
-    }
-    const T = checkIntegerRows('inputIds', tokens, 0, vocabSize - 1, 'a token id');
-    if (T === 0) throw new ModelInputError('inputIds', 'rows are empty, expected at least one token per row');
     const P = this.#length;
-    if (P + T > nPositions) {
+    // The same checks as the fast decoder's (rows, ids, context length), all rows at one length.
+    const counts = checkDecoderRows(tokens, B, new Array<number>(B).fill(P), nPositions, vocabSize);
+    const T = counts[0] as number;
+    const uneven = counts.findIndex((n) => n !== T);
+    if (uneven >= 0) {
       throw new ModelInputError(
-        'inputIds',
-        `${P > 0 ? `${P} cached + ` : ''}${T} tokens exceed n_positions = ${nPositions}`,
+        `inputIds[${uneven}]`,
+        `has ${counts[uneven]} tokens but row 0 has ${T}; the device-cache decoder feeds every row the same number of tokens`,
       );
     }
     const session = this.#session();
